@@ -1,0 +1,25 @@
+//! PKCS#11 conformance suite (one test binary).
+//!
+//! Runs against softhsm-rs by default, or against any module given in
+//! `P11_MODULE` (for example `/usr/lib/softhsm/libsofthsm2.so`). See
+//! `conformance-tests/README.md` and `DIFFERENCES.md`.
+
+mod fixtures;
+mod util;
+
+mod aes;
+mod buffers;
+mod digest;
+mod ec;
+mod eddsa;
+mod find;
+mod general;
+mod hmac;
+mod login;
+mod multiprocess;
+mod objects;
+mod random;
+mod rsa;
+mod sessions;
+mod slots;
+mod wrap;

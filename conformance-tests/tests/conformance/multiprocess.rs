@@ -1,0 +1,113 @@
+//! Several processes sharing one token: four `p11-worker` processes create,
+//! find, read and destroy token objects concurrently and use each other's
+//! keys; afterwards this process checks exactly which objects exist.
+
+use crate::util::*;
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WORKERS: usize = 4;
+const ITERATIONS: usize = 200;
+const TIMEOUT: Duration = Duration::from_secs(600);
+
+#[test]
+fn concurrent_workers() {
+    let label = format!("multiproc-{}", std::process::id());
+    let (slot, _, user) = fresh_token(&label);
+    let mut children = Vec::new();
+    for w in 0..WORKERS {
+        let child = Command::new(env!("CARGO_BIN_EXE_p11-worker"))
+            .arg(ITERATIONS.to_string())
+            .arg(format!("w{w}"))
+            .env("P11_MODULE", module_path())
+            .env("P11_TOKEN_LABEL", &label)
+            .env("P11_USER_PIN", &user)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn p11-worker");
+        children.push(child);
+    }
+    let start = Instant::now();
+    let mut outputs = Vec::new();
+    for mut child in children {
+        loop {
+            if child.try_wait().expect("try_wait").is_some() {
+                break;
+            }
+            if start.elapsed() > TIMEOUT {
+                let _ = child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        outputs.push(child.wait_with_output().expect("worker output"));
+    }
+    assert!(
+        start.elapsed() <= TIMEOUT,
+        "workers did not finish within {TIMEOUT:?}"
+    );
+    let mut expected_left = 0usize;
+    for (w, out) in outputs.iter().enumerate() {
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "worker w{w} failed ({}):\n{stdout}\n{stderr}",
+            out.status
+        );
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("worker w{w}: created")))
+            .unwrap_or_else(|| panic!("no summary from w{w}:\n{stdout}"));
+        let nums: Vec<usize> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|t| !t.is_empty())
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        // [w, created, found, destroyed, errors]
+        let (created, destroyed, errors) = (nums[1], nums[3], nums[4]);
+        assert_eq!(errors, 0, "{line}");
+        assert_eq!(created, 2 * ITERATIONS, "{line}");
+        assert_eq!(destroyed, 2 * ITERATIONS.div_ceil(3), "{line}");
+        expected_left += created - destroyed;
+    }
+
+    // What is left on the token, as seen by this process.
+    let s = user_session(slot);
+    let mut seen: BTreeMap<String, Vec<CK_OBJECT_CLASS>> = BTreeMap::new();
+    for o in find(&s, &[]) {
+        let label = String::from_utf8(get_bytes(&s, o, AttributeType::Label)).unwrap();
+        let class = get_ulong(&s, o, AttributeType::Class);
+        seen.entry(label).or_default().push(class);
+    }
+    let total: usize = seen.values().map(|v| v.len()).sum();
+    assert_eq!(total, expected_left, "objects left on the token");
+    for w in 0..WORKERS {
+        for i in 0..ITERATIONS {
+            let label = format!("w{w}-{i}");
+            let mut classes = seen.get(&label).cloned().unwrap_or_default();
+            classes.sort();
+            if i % 3 == 0 {
+                assert!(classes.is_empty(), "{label} should be destroyed: {classes:?}");
+            } else {
+                assert_eq!(
+                    classes,
+                    vec![CKO_DATA, CKO_SECRET_KEY],
+                    "{label}: one data object and one key"
+                );
+            }
+        }
+    }
+    // The values written by the workers are intact.
+    let o = find(
+        &s,
+        &[
+            Attribute::Label(b"w2-100".to_vec()),
+            Attribute::Class(ObjectClass::DATA),
+        ],
+    );
+    assert_eq!(o.len(), 1);
+    assert_eq!(get_bytes(&s, o[0], AttributeType::Value), b"w2:100");
+}

@@ -1,0 +1,488 @@
+//! The audited helpers for everything that crosses the C boundary: caller input slices, output
+//! buffers with the two-call length protocol, templates, mechanism parameters, and the panic
+//! guard every exported function runs its body in.
+//!
+//! Architecture invariant: this module and `fns/` are the only code in the workspace (besides
+//! the core's aws-lc-sys module) that touches raw pointers. Each helper that reads caller memory
+//! is an `unsafe fn` whose contract is the PKCS#11 one: a non-NULL pointer with a length
+//! describes memory the caller owns for the duration of the call.
+#![allow(unsafe_code)]
+
+use cryptoki_sys as ck;
+use softhsm::attr::{self, Kind};
+use softhsm::mechanism::{Mechanism, Param};
+use softhsm::session::{Out, Output};
+use softhsm::{Error, Result};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Most attributes a template may carry: bounds the work one call can demand.
+pub const MAX_TEMPLATE_LEN: usize = 1024;
+/// Largest attribute value accepted (certificates included): checked before copying.
+pub const MAX_VALUE_LEN: usize = 1 << 20;
+/// Largest data input of a single call: above it the length is treated as a caller bug.
+pub const MAX_INPUT_LEN: usize = 1 << 30;
+/// Largest mechanism-parameter buffer (IV, AAD, label, peer point).
+pub const MAX_PARAM_LEN: usize = 1 << 20;
+
+const ULONG: usize = std::mem::size_of::<ck::CK_ULONG>();
+
+/// Runs an entry point's body: maps its error to a `CK_RV`, logs failures (never arguments),
+/// and turns a panic into `CKR_GENERAL_ERROR` so that no input can unwind into the host.
+pub fn guard(name: &'static str, f: impl FnOnce() -> Result<()>) -> ck::CK_RV {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => ck::CKR_OK,
+        Ok(Err(e)) => {
+            match e {
+                Error::BufferTooSmall { .. } => {}
+                _ => log::debug!("{name} -> {e}"),
+            }
+            e.ck_rv()
+        }
+        Err(_) => {
+            log::error!("{name}: internal panic caught at the PKCS#11 boundary");
+            ck::CKR_GENERAL_ERROR
+        }
+    }
+}
+
+/// A caller's input buffer. NULL with a zero length is the empty slice.
+///
+/// # Safety
+/// `p` must be NULL or point to `len` readable bytes that stay valid for `'a`.
+pub unsafe fn input<'a>(p: *const u8, len: ck::CK_ULONG) -> Result<&'a [u8]> {
+    let len = usize::try_from(len).map_err(|_| Error::ArgumentsBad)?;
+    if p.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(Error::ArgumentsBad)
+        };
+    }
+    if len > MAX_INPUT_LEN {
+        return Err(Error::DataLenRange);
+    }
+    // SAFETY: non-NULL, and the caller guarantees `len` readable bytes (function contract).
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// A caller's fixed-size output location. NULL is `CKR_ARGUMENTS_BAD`.
+///
+/// # Safety
+/// `p` must be NULL or point to a writable, aligned `T`.
+pub unsafe fn out<'a, T>(p: *mut T) -> Result<&'a mut T> {
+    // SAFETY: the caller guarantees a valid, aligned, writable T when non-NULL.
+    unsafe { p.as_mut() }.ok_or(Error::ArgumentsBad)
+}
+
+/// An output buffer following the PKCS#11 two-call length protocol (§5.2): NULL buffer is a
+/// length query; the capacity is read before anything is written; the length is written last.
+pub struct OutBuf {
+    ptr: *mut u8,
+    len: *mut ck::CK_ULONG,
+    cap: Option<usize>,
+}
+
+impl OutBuf {
+    /// # Safety
+    /// `len` must be NULL or point to a writable `CK_ULONG`; when `ptr` is non-NULL it must point
+    /// to at least `*len` writable bytes.
+    pub unsafe fn new(ptr: *mut u8, len: *mut ck::CK_ULONG) -> Result<OutBuf> {
+        if len.is_null() {
+            return Err(Error::ArgumentsBad);
+        }
+        let cap = if ptr.is_null() {
+            None
+        } else {
+            // SAFETY: `len` is non-NULL and points to a CK_ULONG (contract).
+            Some(usize::try_from(unsafe { *len }).unwrap_or(usize::MAX))
+        };
+        Ok(OutBuf { ptr, len, cap })
+    }
+
+    /// The room offered, as the core sees it.
+    pub fn room(&self) -> Out {
+        match self.cap {
+            None => Out::Query,
+            Some(c) => Out::Cap(c),
+        }
+    }
+
+    /// Writes a core result: data (copied, then its length), a length answer, or the needed
+    /// length with `CKR_BUFFER_TOO_SMALL`.
+    pub fn write(&self, r: Result<Output>) -> Result<()> {
+        let n = match r {
+            Ok(Output::Len(n)) => n,
+            Ok(Output::Data(v)) => {
+                let cap = self.cap.ok_or(Error::GeneralError)?;
+                if v.len() > cap {
+                    self.set_len(v.len());
+                    return Err(Error::BufferTooSmall { needed: v.len() });
+                }
+                // SAFETY: ptr is non-NULL (cap is Some) with at least cap >= v.len() writable
+                // bytes (contract of `new`); the regions cannot overlap (v is ours).
+                unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), self.ptr, v.len()) };
+                v.len()
+            }
+            Err(Error::BufferTooSmall { needed }) => {
+                self.set_len(needed);
+                return Err(Error::BufferTooSmall { needed });
+            }
+            Err(e) => return Err(e),
+        };
+        self.set_len(n);
+        Ok(())
+    }
+
+    fn set_len(&self, n: usize) {
+        // SAFETY: `len` is non-NULL and writable (checked in `new`).
+        unsafe { *self.len = n as ck::CK_ULONG };
+    }
+}
+
+/// Converts a value from the caller's form to the core's encoding (native `CK_ULONG`s become
+/// 8-byte little-endian).
+fn value_in(ty: ck::CK_ATTRIBUTE_TYPE, raw: &[u8]) -> Result<Vec<u8>> {
+    match attr::def(ty).map(|d| d.kind) {
+        Some(Kind::Ulong) | Some(Kind::MechList) => {
+            if raw.len() % ULONG != 0
+                || (raw.len() != ULONG && attr::def(ty).map(|d| d.kind) == Some(Kind::Ulong))
+            {
+                log::info!("attribute {} has a length that is not a CK_ULONG", attr::name(ty));
+                return Err(Error::AttributeValueInvalid);
+            }
+            Ok(raw
+                .chunks_exact(ULONG)
+                .flat_map(|c| {
+                    let mut a = [0u8; ULONG];
+                    a.copy_from_slice(c);
+                    (ck::CK_ULONG::from_ne_bytes(a) as u64).to_le_bytes()
+                })
+                .collect())
+        }
+        _ => Ok(raw.to_vec()),
+    }
+}
+
+/// Converts a value from the core's encoding to the caller's form.
+pub fn value_out(ty: ck::CK_ATTRIBUTE_TYPE, v: &[u8]) -> Vec<u8> {
+    match attr::def(ty).map(|d| d.kind) {
+        Some(Kind::Ulong) | Some(Kind::MechList) => v
+            .chunks_exact(8)
+            .flat_map(|c| {
+                let u = attr::dec_ulong(c).unwrap_or(0);
+                (u as ck::CK_ULONG).to_ne_bytes()
+            })
+            .collect(),
+        _ => v.to_vec(),
+    }
+}
+
+/// Reads a template into (type, value) pairs in the core's encoding.
+///
+/// # Safety
+/// `p` must be NULL or point to `n` `CK_ATTRIBUTE`s whose `pValue`/`ulValueLen` describe
+/// readable memory.
+pub unsafe fn template(p: *const ck::CK_ATTRIBUTE, n: ck::CK_ULONG) -> Result<Vec<(u64, Vec<u8>)>> {
+    let n = usize::try_from(n).map_err(|_| Error::ArgumentsBad)?;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if p.is_null() {
+        return Err(Error::ArgumentsBad);
+    }
+    if n > MAX_TEMPLATE_LEN {
+        log::info!("template of {n} attributes exceeds the limit of {MAX_TEMPLATE_LEN}");
+        return Err(Error::ArgumentsBad);
+    }
+    // SAFETY: non-NULL with n elements (contract); n is bounded above.
+    let attrs = unsafe { std::slice::from_raw_parts(p, n) };
+    let mut out = Vec::with_capacity(n);
+    for a in attrs {
+        let len = usize::try_from(a.ulValueLen).map_err(|_| Error::ArgumentsBad)?;
+        if len > MAX_VALUE_LEN {
+            log::info!(
+                "attribute {} value of {len} bytes exceeds the limit",
+                attr::name(a.type_)
+            );
+            return Err(Error::AttributeValueInvalid);
+        }
+        // SAFETY: pValue/ulValueLen describe the caller's value (contract of this fn).
+        let raw = unsafe { input(a.pValue as *const u8, a.ulValueLen) }?;
+        out.push((a.type_ as u64, value_in(a.type_, raw)?));
+    }
+    Ok(out)
+}
+
+/// Fills a `C_GetAttributeValue` template from the core's answers (PKCS#11 3.0 §5.7.5): every
+/// entry is processed; the return value reports the last problem seen.
+///
+/// # Safety
+/// `p` must point to `n` writable `CK_ATTRIBUTE`s whose non-NULL `pValue` has `ulValueLen`
+/// writable bytes.
+pub unsafe fn fill_template(
+    p: *mut ck::CK_ATTRIBUTE,
+    n: usize,
+    answers: &[softhsm::hsm::AttrValue],
+) -> Result<()> {
+    use softhsm::hsm::AttrValue;
+    // SAFETY: p has n elements (contract), checked non-NULL by the caller.
+    let attrs = unsafe { std::slice::from_raw_parts_mut(p, n) };
+    let mut rv = Ok(());
+    for (a, ans) in attrs.iter_mut().zip(answers) {
+        match ans {
+            AttrValue::Invalid => {
+                a.ulValueLen = ck::CK_UNAVAILABLE_INFORMATION;
+                rv = Err(Error::AttributeTypeInvalid);
+            }
+            AttrValue::Sensitive => {
+                a.ulValueLen = ck::CK_UNAVAILABLE_INFORMATION;
+                rv = Err(Error::AttributeSensitive);
+            }
+            AttrValue::Value(v) => {
+                let v = value_out(a.type_, v);
+                if a.pValue.is_null() {
+                    a.ulValueLen = v.len() as ck::CK_ULONG;
+                } else if (a.ulValueLen as usize) < v.len() {
+                    a.ulValueLen = ck::CK_UNAVAILABLE_INFORMATION;
+                    rv = Err(Error::BufferTooSmall { needed: 0 });
+                } else {
+                    // SAFETY: pValue has ulValueLen >= v.len() writable bytes (contract).
+                    unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), a.pValue as *mut u8, v.len()) };
+                    a.ulValueLen = v.len() as ck::CK_ULONG;
+                }
+            }
+        }
+    }
+    rv
+}
+
+/// Reads a parameter structure of exactly type `T`.
+///
+/// # Safety
+/// `m.pParameter` must be NULL or point to `m.ulParameterLen` readable bytes.
+unsafe fn param_struct<T: Copy>(m: &ck::CK_MECHANISM) -> Result<T> {
+    if m.pParameter.is_null() || m.ulParameterLen as usize != std::mem::size_of::<T>() {
+        log::info!("mechanism 0x{:X} parameter has the wrong size", m.mechanism);
+        return Err(Error::MechanismParamInvalid);
+    }
+    // SAFETY: non-NULL with exactly size_of::<T>() readable bytes; read_unaligned tolerates
+    // a caller structure that is not aligned for T; T is a plain C struct (Copy).
+    Ok(unsafe { std::ptr::read_unaligned(m.pParameter as *const T) })
+}
+
+/// A buffer inside a parameter structure.
+///
+/// # Safety
+/// `p` must be NULL or point to `len` readable bytes.
+unsafe fn param_bytes(p: *const u8, len: ck::CK_ULONG) -> Result<Vec<u8>> {
+    if len as usize > MAX_PARAM_LEN {
+        return Err(Error::MechanismParamInvalid);
+    }
+    // SAFETY: forwarded contract.
+    unsafe { input(p, len) }
+        .map(<[u8]>::to_vec)
+        .map_err(|_| Error::MechanismParamInvalid)
+}
+
+/// Reads a `CK_MECHANISM` and its parameters into the core's form.
+///
+/// # Safety
+/// `p` must be NULL or point to a readable `CK_MECHANISM` whose parameter pointers are valid
+/// for their lengths.
+pub unsafe fn mechanism(p: *const ck::CK_MECHANISM) -> Result<Mechanism> {
+    // SAFETY: contract.
+    let m = unsafe { p.as_ref() }.ok_or(Error::ArgumentsBad)?;
+    let mech = m.mechanism as u64;
+    let none = m.pParameter.is_null() || m.ulParameterLen == 0;
+    let param = match mech {
+        ck::CKM_AES_CBC
+        | ck::CKM_AES_CBC_PAD
+        | ck::CKM_AES_KEY_WRAP
+        | ck::CKM_AES_KEY_WRAP_PAD
+        | ck::CKM_AES_KEY_WRAP_KWP => {
+            if none {
+                Param::None
+            } else {
+                // SAFETY: pParameter/ulParameterLen describe the caller's IV (contract).
+                Param::Iv(unsafe { param_bytes(m.pParameter as *const u8, m.ulParameterLen) }?)
+            }
+        }
+        ck::CKM_AES_CTR => {
+            // SAFETY: contract.
+            let c: ck::CK_AES_CTR_PARAMS = unsafe { param_struct(m) }?;
+            Param::Ctr {
+                counter_bits: c.ulCounterBits as u64,
+                cb: c.cb,
+            }
+        }
+        ck::CKM_AES_GCM => {
+            // SAFETY: contract.
+            let g: ck::CK_GCM_PARAMS = unsafe { param_struct(m) }?;
+            // SAFETY: the structure's buffers are the caller's (contract).
+            let iv = unsafe { param_bytes(g.pIv, g.ulIvLen) }?;
+            // SAFETY: as above.
+            let aad = unsafe { param_bytes(g.pAAD, g.ulAADLen) }?;
+            Param::Gcm {
+                iv,
+                aad,
+                tag_bits: g.ulTagBits as u64,
+            }
+        }
+        ck::CKM_RSA_PKCS_OAEP => {
+            // SAFETY: contract.
+            let o: ck::CK_RSA_PKCS_OAEP_PARAMS = unsafe { param_struct(m) }?;
+            let source = match o.source as u64 {
+                0 => Vec::new(),
+                // SAFETY: the structure's buffer is the caller's (contract).
+                ck::CKZ_DATA_SPECIFIED => {
+                    unsafe { param_bytes(o.pSourceData as *const u8, o.ulSourceDataLen) }?
+                }
+                _ => return Err(Error::MechanismParamInvalid),
+            };
+            Param::Oaep {
+                hash: o.hashAlg as u64,
+                mgf: o.mgf as u64,
+                source,
+            }
+        }
+        ck::CKM_RSA_PKCS_PSS
+        | ck::CKM_SHA1_RSA_PKCS_PSS
+        | ck::CKM_SHA224_RSA_PKCS_PSS
+        | ck::CKM_SHA256_RSA_PKCS_PSS
+        | ck::CKM_SHA384_RSA_PKCS_PSS
+        | ck::CKM_SHA512_RSA_PKCS_PSS => {
+            // SAFETY: contract.
+            let s: ck::CK_RSA_PKCS_PSS_PARAMS = unsafe { param_struct(m) }?;
+            Param::Pss {
+                hash: s.hashAlg as u64,
+                mgf: s.mgf as u64,
+                salt_len: s.sLen as u64,
+            }
+        }
+        ck::CKM_ECDH1_DERIVE => {
+            // SAFETY: contract.
+            let e: ck::CK_ECDH1_DERIVE_PARAMS = unsafe { param_struct(m) }?;
+            // SAFETY: the structure's buffers are the caller's (contract).
+            let shared = unsafe { param_bytes(e.pSharedData, e.ulSharedDataLen) }?;
+            // SAFETY: as above.
+            let public = unsafe { param_bytes(e.pPublicData, e.ulPublicDataLen) }?;
+            Param::Ecdh {
+                kdf: e.kdf as u64,
+                shared,
+                public,
+            }
+        }
+        ck::CKM_EDDSA => {
+            if none {
+                Param::None
+            } else {
+                // SAFETY: contract.
+                let e: ck::CK_EDDSA_PARAMS = unsafe { param_struct(m) }?;
+                let context = if e.pContextData.is_null() && e.ulContextDataLen == 0 {
+                    None
+                } else {
+                    // SAFETY: the structure's buffer is the caller's (contract).
+                    Some(unsafe { param_bytes(e.pContextData, e.ulContextDataLen) }?)
+                };
+                Param::Eddsa {
+                    prehash: e.phFlag != 0,
+                    context,
+                }
+            }
+        }
+        _ => {
+            if !none {
+                log::info!("mechanism 0x{mech:X} takes no parameter");
+                return Err(Error::MechanismParamInvalid);
+            }
+            Param::None
+        }
+    };
+    Ok(Mechanism { mech, param })
+}
+
+/// Copies `s` into a blank-padded fixed-size field.
+pub fn pad(dst: &mut [u8], s: &str) {
+    dst.fill(b' ');
+    let b = s.as_bytes();
+    let n = b.len().min(dst.len());
+    dst[..n].copy_from_slice(&b[..n]);
+}
+
+/// Writes a list with the two-call protocol of `C_GetSlotList`/`C_GetMechanismList`.
+///
+/// # Safety
+/// `count` must be NULL or writable; a non-NULL `list` must have `*count` writable elements.
+pub unsafe fn write_list(list: *mut ck::CK_ULONG, count: *mut ck::CK_ULONG, items: &[u64]) -> Result<()> {
+    // SAFETY: contract.
+    let count = unsafe { out(count) }?;
+    if list.is_null() {
+        *count = items.len() as ck::CK_ULONG;
+        return Ok(());
+    }
+    if (*count as usize) < items.len() {
+        *count = items.len() as ck::CK_ULONG;
+        return Err(Error::BufferTooSmall { needed: items.len() });
+    }
+    for (i, v) in items.iter().enumerate() {
+        // SAFETY: i < items.len() <= *count elements (contract).
+        unsafe { *list.add(i) = *v as ck::CK_ULONG };
+    }
+    *count = items.len() as ck::CK_ULONG;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulong_values_round_trip_through_the_core_encoding() {
+        let native = (ck::CKO_SECRET_KEY as ck::CK_ULONG).to_ne_bytes();
+        let core = value_in(ck::CKA_CLASS, &native).unwrap();
+        assert_eq!(attr::dec_ulong(&core), Some(ck::CKO_SECRET_KEY));
+        assert_eq!(value_out(ck::CKA_CLASS, &core), native.to_vec());
+        assert_eq!(
+            value_in(ck::CKA_CLASS, &[1, 2, 3]).unwrap_err(),
+            Error::AttributeValueInvalid
+        );
+        assert_eq!(value_in(ck::CKA_LABEL, b"abc").unwrap(), b"abc");
+    }
+
+    #[test]
+    fn null_input_rules() {
+        // SAFETY: NULL with zero length is allowed and reads nothing.
+        assert_eq!(unsafe { input(std::ptr::null(), 0) }.unwrap(), &[] as &[u8]);
+        // SAFETY: NULL with a length is rejected before any read.
+        assert_eq!(
+            unsafe { input(std::ptr::null(), 4) }.unwrap_err(),
+            Error::ArgumentsBad
+        );
+    }
+
+    #[test]
+    fn out_buf_protocol() {
+        let mut len: ck::CK_ULONG = 0;
+        // SAFETY: `len` is a valid CK_ULONG; NULL buffer is a query.
+        let o = unsafe { OutBuf::new(std::ptr::null_mut(), &mut len) }.unwrap();
+        assert_eq!(o.room(), Out::Query);
+        o.write(Ok(Output::Len(7))).unwrap();
+        assert_eq!(len, 7);
+        let mut buf = [0u8; 4];
+        len = 4;
+        // SAFETY: buf has 4 writable bytes.
+        let o = unsafe { OutBuf::new(buf.as_mut_ptr(), &mut len) }.unwrap();
+        assert_eq!(
+            o.write(Ok(Output::Data(vec![1; 5]))).unwrap_err(),
+            Error::BufferTooSmall { needed: 5 }
+        );
+        assert_eq!(len, 5);
+        len = 4;
+        // SAFETY: as above.
+        let o = unsafe { OutBuf::new(buf.as_mut_ptr(), &mut len) }.unwrap();
+        o.write(Ok(Output::Data(vec![9; 3]))).unwrap();
+        assert_eq!((len, buf), (3, [9, 9, 9, 0]));
+        // SAFETY: NULL length pointer is rejected before any access.
+        assert!(unsafe { OutBuf::new(buf.as_mut_ptr(), std::ptr::null_mut()) }.is_err());
+    }
+}

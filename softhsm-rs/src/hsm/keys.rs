@@ -1,0 +1,425 @@
+//! Key management functions (PKCS#11 3.0 §5.14): generate, generate pair, wrap, unwrap, derive;
+//! and the checks and computed attributes of imported keys.
+
+use super::crypt::check_use;
+use super::Hsm;
+use crate::attr::{self, AttrType};
+use crate::crypto::{self, Curve, Hash};
+use crate::error::{Error, Result};
+use crate::mechanism::ops::{
+    self, der_octet_string, der_octet_string_inner, is_ed25519_params, map_crypto, Ctx,
+};
+use crate::mechanism::{self, Mechanism, Param};
+use crate::object::factory::{self, Origin, Template};
+use crate::object::Object;
+use crate::session::{Out, Output};
+use cryptoki_sys as ck;
+use zeroize::Zeroizing;
+
+fn strip_zeros(v: &[u8]) -> &[u8] {
+    let n = v.iter().take_while(|b| **b == 0).count();
+    &v[n..]
+}
+
+/// `CKA_CHECK_VALUE` (PKCS#11 3.0 §4.10): AES encrypts a zero block, other secrets and
+/// certificates take the first 3 bytes of the SHA-1 of the value.
+fn check_value(obj: &Object) -> Vec<u8> {
+    let Some(v) = obj.get(ck::CKA_VALUE) else {
+        return Vec::new();
+    };
+    if obj.key_type() == Some(ck::CKK_AES) {
+        if let Ok(mut c) = crypto::AesCipher::new(crypto::AesMode::Ecb, v, &[], true, false) {
+            if let (Ok(mut a), Ok(b)) = (c.update(&[0u8; 16]), c.finish()) {
+                a.extend(b);
+                a.truncate(3);
+                return a;
+            }
+        }
+        return Vec::new();
+    }
+    let mut d = Hash::Sha1.digest(v);
+    d.truncate(3);
+    d
+}
+
+fn check_secret_len(key_type: u64, len: usize) -> Result<()> {
+    let ok = match key_type {
+        ck::CKK_AES => matches!(len, 16 | 24 | 32),
+        _ => (1..=512).contains(&len),
+    };
+    if !ok {
+        log::info!("secret key length {len} is not valid for key type 0x{key_type:X}");
+        return Err(Error::AttributeValueInvalid);
+    }
+    Ok(())
+}
+
+/// Validates an imported key (or certificate) and fills the attributes the token computes.
+pub(super) fn complete_import(obj: &mut Object) -> Result<()> {
+    let imp = |e| map_crypto(e, Ctx::Import);
+    match (obj.class(), obj.key_type()) {
+        (Some(ck::CKO_SECRET_KEY), Some(kt)) => {
+            let len = obj.get(ck::CKA_VALUE).map_or(0, <[u8]>::len);
+            check_secret_len(kt, len)?;
+            obj.set_ulong(ck::CKA_VALUE_LEN, len as u64);
+            let cv = check_value(obj);
+            obj.set(ck::CKA_CHECK_VALUE, cv);
+        }
+        (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_RSA)) => {
+            let k = ops::rsa_public(obj).map_err(|_| Error::AttributeValueInvalid)?;
+            obj.set_ulong(ck::CKA_MODULUS_BITS, k.bits() as u64);
+        }
+        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_RSA)) => {
+            let k = ops::rsa_private(obj).map_err(|_| Error::AttributeValueInvalid)?;
+            let c = k.components();
+            for (ty, v) in [
+                (ck::CKA_PRIME_1, &c.p),
+                (ck::CKA_PRIME_2, &c.q),
+                (ck::CKA_EXPONENT_1, &c.dp),
+                (ck::CKA_EXPONENT_2, &c.dq),
+                (ck::CKA_COEFFICIENT, &c.qinv),
+            ] {
+                if !obj.has(ty) && !v.is_empty() {
+                    obj.set(ty, v.clone());
+                }
+            }
+        }
+        (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_EC)) => {
+            let curve = ops::curve_of(obj).map_err(|_| Error::AttributeValueInvalid)?;
+            let p = ops::ec_point(obj)?;
+            crypto::EcPublicKey::from_point(curve, &p).map_err(imp)?;
+            obj.set(ck::CKA_EC_POINT, der_octet_string(&p));
+        }
+        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_EC)) => {
+            let curve = ops::curve_of(obj).map_err(|_| Error::AttributeValueInvalid)?;
+            let d = obj.get(ck::CKA_VALUE).unwrap_or_default().to_vec();
+            let k = crypto::EcPrivateKey::from_scalar(curve, &d).map_err(imp)?;
+            obj.set(ck::CKA_VALUE, k.scalar().to_vec());
+        }
+        (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_EC_EDWARDS)) => {
+            if !is_ed25519_params(obj.get(ck::CKA_EC_PARAMS).unwrap_or_default()) {
+                return Err(Error::AttributeValueInvalid);
+            }
+            let p = ops::ec_point(obj)?;
+            if p.len() != 32 {
+                return Err(Error::AttributeValueInvalid);
+            }
+            obj.set(ck::CKA_EC_POINT, der_octet_string(&p));
+        }
+        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_EC_EDWARDS)) => {
+            if !is_ed25519_params(obj.get(ck::CKA_EC_PARAMS).unwrap_or_default()) {
+                return Err(Error::AttributeValueInvalid);
+            }
+            let seed = obj.get(ck::CKA_VALUE).unwrap_or_default();
+            crypto::ed25519_public_from_seed(seed).map_err(imp)?;
+        }
+        (Some(ck::CKO_CERTIFICATE), _) => {
+            let cv = check_value(obj);
+            obj.set(ck::CKA_CHECK_VALUE, cv);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The class and key type a template gives (or the defaults), refusing a contradiction.
+fn class_and_type(t: &Template, class: u64, key_types: &[u64]) -> Result<u64> {
+    if factory::tmpl_ulong(t, ck::CKA_CLASS).is_some_and(|c| c != class) {
+        log::info!("template class contradicts the mechanism");
+        return Err(Error::TemplateInconsistent);
+    }
+    match factory::tmpl_ulong(t, ck::CKA_KEY_TYPE) {
+        None => Ok(key_types[0]),
+        Some(k) if key_types.contains(&k) => Ok(k),
+        Some(_) => {
+            log::info!("template key type contradicts the mechanism");
+            Err(Error::TemplateInconsistent)
+        }
+    }
+}
+
+const SECRET_TYPES: &[u64] = &[
+    ck::CKK_GENERIC_SECRET,
+    ck::CKK_SHA_1_HMAC,
+    ck::CKK_SHA224_HMAC,
+    ck::CKK_SHA256_HMAC,
+    ck::CKK_SHA384_HMAC,
+    ck::CKK_SHA512_HMAC,
+    ck::CKK_AES,
+];
+
+fn set_secret(obj: &mut Object, value: Zeroizing<Vec<u8>>) {
+    obj.set_ulong(ck::CKA_VALUE_LEN, value.len() as u64);
+    obj.set(ck::CKA_VALUE, value.to_vec());
+    let cv = check_value(obj);
+    obj.set(ck::CKA_CHECK_VALUE, cv);
+}
+
+impl Hsm {
+    /// `C_GenerateKey`.
+    pub fn generate_key(&self, h: u64, m: &Mechanism, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
+        let (_, slot, rw) = self.session(h)?;
+        let def = mechanism::require(m.mech, ck::CKF_GENERATE)?;
+        if m.param != Param::None {
+            return Err(Error::MechanismParamInvalid);
+        }
+        let t = factory::normalize(raw)?;
+        let kt = match m.mech {
+            ck::CKM_AES_KEY_GEN => class_and_type(&t, ck::CKO_SECRET_KEY, &[ck::CKK_AES])?,
+            _ => class_and_type(&t, ck::CKO_SECRET_KEY, &SECRET_TYPES[..6])?,
+        };
+        let len = factory::tmpl_ulong(&t, ck::CKA_VALUE_LEN).ok_or_else(|| {
+            log::info!("C_GenerateKey needs CKA_VALUE_LEN");
+            Error::TemplateIncomplete
+        })?;
+        if len < def.min || len > def.max {
+            return Err(Error::KeySizeRange);
+        }
+        check_secret_len(kt, len as usize)?;
+        let mut obj = factory::build(Origin::Generate, ck::CKO_SECRET_KEY, Some(kt), &t)?;
+        let mut v = Zeroizing::new(vec![0u8; len as usize]);
+        crypto::random(&mut v).map_err(|_| Error::DeviceError)?;
+        set_secret(&mut obj, v);
+        factory::finish_key(&mut obj, Origin::Generate, Some(m.mech), None);
+        self.insert_new(h, slot, rw, obj)
+    }
+
+    /// `C_GenerateKeyPair`.
+    pub fn generate_key_pair(
+        &self,
+        h: u64,
+        m: &Mechanism,
+        pub_raw: &[(AttrType, Vec<u8>)],
+        priv_raw: &[(AttrType, Vec<u8>)],
+    ) -> Result<(u64, u64)> {
+        let (_, slot, rw) = self.session(h)?;
+        let def = mechanism::require(m.mech, ck::CKF_GENERATE_KEY_PAIR)?;
+        if m.param != Param::None {
+            return Err(Error::MechanismParamInvalid);
+        }
+        let pt = factory::normalize(pub_raw)?;
+        let st = factory::normalize(priv_raw)?;
+        let kt = match m.mech {
+            ck::CKM_RSA_PKCS_KEY_PAIR_GEN => ck::CKK_RSA,
+            ck::CKM_EC_KEY_PAIR_GEN => ck::CKK_EC,
+            _ => ck::CKK_EC_EDWARDS,
+        };
+        class_and_type(&pt, ck::CKO_PUBLIC_KEY, &[kt])?;
+        class_and_type(&st, ck::CKO_PRIVATE_KEY, &[kt])?;
+        let mut pubk = factory::build(Origin::Generate, ck::CKO_PUBLIC_KEY, Some(kt), &pt)?;
+        // EC parameters come from the public template; the private template may repeat them.
+        let mut st_gen = st.clone();
+        st_gen.remove(&ck::CKA_EC_PARAMS);
+        let mut privk = factory::build(Origin::Generate, ck::CKO_PRIVATE_KEY, Some(kt), &st_gen)?;
+        match kt {
+            ck::CKK_RSA => {
+                let bits = pubk
+                    .ulong(ck::CKA_MODULUS_BITS)
+                    .ok_or(Error::TemplateIncomplete)?;
+                if bits < def.min || bits > def.max {
+                    log::info!("RSA modulus of {bits} bits is outside {}..={}", def.min, def.max);
+                    return Err(Error::KeySizeRange);
+                }
+                let e = pubk.get(ck::CKA_PUBLIC_EXPONENT).unwrap_or_default().to_vec();
+                let e = if strip_zeros(&e).is_empty() {
+                    vec![1, 0, 1]
+                } else {
+                    strip_zeros(&e).to_vec()
+                };
+                let k = crypto::RsaPrivateKey::generate(bits as usize, &e)
+                    .map_err(|e| map_crypto(e, Ctx::Import))?;
+                let c = k.components();
+                pubk.set(ck::CKA_MODULUS, c.n.clone());
+                pubk.set(ck::CKA_PUBLIC_EXPONENT, c.e.clone());
+                for (ty, v) in [
+                    (ck::CKA_MODULUS, &c.n),
+                    (ck::CKA_PUBLIC_EXPONENT, &c.e),
+                    (ck::CKA_PRIVATE_EXPONENT, &c.d),
+                    (ck::CKA_PRIME_1, &c.p),
+                    (ck::CKA_PRIME_2, &c.q),
+                    (ck::CKA_EXPONENT_1, &c.dp),
+                    (ck::CKA_EXPONENT_2, &c.dq),
+                    (ck::CKA_COEFFICIENT, &c.qinv),
+                ] {
+                    privk.set(ty, v.clone());
+                }
+            }
+            ck::CKK_EC => {
+                let params = pubk.get(ck::CKA_EC_PARAMS).unwrap_or_default().to_vec();
+                if st.get(&ck::CKA_EC_PARAMS).is_some_and(|p| *p != params) {
+                    return Err(Error::TemplateInconsistent);
+                }
+                let curve = Curve::from_oid_der(&params).ok_or_else(|| {
+                    log::info!("EC parameters name a curve the token does not offer");
+                    Error::CurveNotSupported
+                })?;
+                let k = crypto::EcPrivateKey::generate(curve).map_err(|e| map_crypto(e, Ctx::Sign))?;
+                pubk.set(ck::CKA_EC_POINT, der_octet_string(&k.public_point()));
+                privk.set(ck::CKA_EC_PARAMS, params);
+                privk.set(ck::CKA_VALUE, k.scalar().to_vec());
+            }
+            _ => {
+                let params = pubk.get(ck::CKA_EC_PARAMS).unwrap_or_default().to_vec();
+                if !is_ed25519_params(&params) {
+                    log::info!("only Ed25519 is offered for CKM_EC_EDWARDS_KEY_PAIR_GEN");
+                    return Err(Error::CurveNotSupported);
+                }
+                let (seed, public) = crypto::ed25519_generate().map_err(|e| map_crypto(e, Ctx::Sign))?;
+                pubk.set(ck::CKA_EC_POINT, der_octet_string(&public));
+                privk.set(ck::CKA_EC_PARAMS, params);
+                privk.set(ck::CKA_VALUE, seed.to_vec());
+            }
+        }
+        factory::finish_key(&mut pubk, Origin::Generate, Some(m.mech), None);
+        factory::finish_key(&mut privk, Origin::Generate, Some(m.mech), None);
+        let ph = self.insert_new(h, slot, rw, pubk)?;
+        match self.insert_new(h, slot, rw, privk) {
+            Ok(sh) => Ok((ph, sh)),
+            Err(e) => {
+                let _ = self.destroy_object(h, ph);
+                Err(e)
+            }
+        }
+    }
+
+    /// `C_WrapKey`: encrypts a secret key's value under a wrapping key.
+    pub fn wrap_key(&self, h: u64, m: &Mechanism, wrapping: u64, key: u64, out: Out) -> Result<Output> {
+        let (_, slot, _) = self.session(h)?;
+        mechanism::require(m.mech, ck::CKF_WRAP)?;
+        let wk = self.load_key(slot, wrapping).map_err(|e| match e {
+            Error::KeyHandleInvalid => Error::WrappingKeyHandleInvalid,
+            o => o,
+        })?;
+        check_use(&wk, ck::CKA_WRAP, m.mech)?;
+        let k = self.load_key(slot, key)?;
+        if !k.bool(ck::CKA_EXTRACTABLE) {
+            log::info!("key {} is not extractable", k.uid());
+            return Err(Error::KeyUnextractable);
+        }
+        if k.bool(ck::CKA_WRAP_WITH_TRUSTED) && !wk.bool(ck::CKA_TRUSTED) {
+            log::info!("key {} may only be wrapped with a trusted key", k.uid());
+            return Err(Error::KeyNotWrappable);
+        }
+        if k.class() != Some(ck::CKO_SECRET_KEY) {
+            log::info!("only secret keys can be wrapped by this version");
+            return Err(Error::KeyNotWrappable);
+        }
+        let value = Zeroizing::new(k.get(ck::CKA_VALUE).unwrap_or_default().to_vec());
+        let mut op = ops::cipher(m, &wk, true, self.config.compat.aes_key_wrap_pad).map_err(|e| match e {
+            Error::KeyTypeInconsistent => Error::WrappingKeyTypeInconsistent,
+            Error::KeySizeRange => Error::WrappingKeySizeRange,
+            o => o,
+        })?;
+        let r = op.update(&value).and_then(|mut a| {
+            a.extend(op.finish()?);
+            Ok(a)
+        });
+        let wrapped = r.map_err(|e| match e {
+            Error::DataLenRange | Error::DataInvalid => Error::KeySizeRange,
+            o => o,
+        })?;
+        match out {
+            Out::Query => Ok(Output::Len(wrapped.len())),
+            Out::Cap(c) if c < wrapped.len() => Err(Error::BufferTooSmall {
+                needed: wrapped.len(),
+            }),
+            Out::Cap(_) => Ok(Output::Data(wrapped)),
+        }
+    }
+
+    /// `C_UnwrapKey`: decrypts a wrapped secret key into a new key object.
+    pub fn unwrap_key(
+        &self,
+        h: u64,
+        m: &Mechanism,
+        unwrapping: u64,
+        wrapped: &[u8],
+        raw: &[(AttrType, Vec<u8>)],
+    ) -> Result<u64> {
+        let (_, slot, rw) = self.session(h)?;
+        mechanism::require(m.mech, ck::CKF_UNWRAP)?;
+        let uk = self.load_key(slot, unwrapping).map_err(|e| match e {
+            Error::KeyHandleInvalid => Error::UnwrappingKeyHandleInvalid,
+            o => o,
+        })?;
+        check_use(&uk, ck::CKA_UNWRAP, m.mech)?;
+        let t = factory::normalize(raw)?;
+        let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or(Error::TemplateIncomplete)?;
+        if class != ck::CKO_SECRET_KEY {
+            log::info!("only secret keys can be unwrapped by this version");
+            return Err(Error::TemplateInconsistent);
+        }
+        let kt = factory::tmpl_ulong(&t, ck::CKA_KEY_TYPE).ok_or(Error::TemplateIncomplete)?;
+        if !SECRET_TYPES.contains(&kt) {
+            return Err(Error::TemplateInconsistent);
+        }
+        let mut op =
+            ops::cipher(m, &uk, false, self.config.compat.aes_key_wrap_pad).map_err(|e| match e {
+                Error::KeyTypeInconsistent => Error::UnwrappingKeyTypeInconsistent,
+                Error::KeySizeRange => Error::UnwrappingKeySizeRange,
+                o => o,
+            })?;
+        let value = op
+            .update(wrapped)
+            .and_then(|mut a| {
+                a.extend(op.finish()?);
+                Ok(a)
+            })
+            .map_err(|e| match e {
+                Error::EncryptedDataLenRange => Error::WrappedKeyLenRange,
+                Error::EncryptedDataInvalid => Error::WrappedKeyInvalid,
+                o => o,
+            })?;
+        let mut value = Zeroizing::new(value);
+        let mut t2 = t.clone();
+        if let Some(len) = t2.remove(&ck::CKA_VALUE_LEN).and_then(|v| attr::dec_ulong(&v)) {
+            if len as usize > value.len() {
+                return Err(Error::TemplateInconsistent);
+            }
+            value.truncate(len as usize);
+        }
+        check_secret_len(kt, value.len()).map_err(|_| Error::WrappedKeyInvalid)?;
+        let mut obj = factory::build(Origin::Unwrap, ck::CKO_SECRET_KEY, Some(kt), &t2)?;
+        set_secret(&mut obj, value);
+        factory::finish_key(&mut obj, Origin::Unwrap, None, None);
+        self.insert_new(h, slot, rw, obj)
+    }
+
+    /// `C_DeriveKey`: ECDH (`CKM_ECDH1_DERIVE` with `CKD_NULL`).
+    pub fn derive_key(&self, h: u64, m: &Mechanism, base: u64, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
+        let (_, slot, rw) = self.session(h)?;
+        mechanism::require(m.mech, ck::CKF_DERIVE)?;
+        let b = self.load_key(slot, base)?;
+        check_use(&b, ck::CKA_DERIVE, m.mech)?;
+        let Param::Ecdh { kdf, shared, public } = &m.param else {
+            return Err(Error::MechanismParamInvalid);
+        };
+        if *kdf != ck::CKD_NULL || !shared.is_empty() {
+            log::info!("only CKD_NULL without shared data is offered for ECDH");
+            return Err(Error::MechanismParamInvalid);
+        }
+        if b.class() != Some(ck::CKO_PRIVATE_KEY) || b.key_type() != Some(ck::CKK_EC) {
+            return Err(Error::KeyTypeInconsistent);
+        }
+        let curve = ops::curve_of(&b)?;
+        let k = crypto::EcPrivateKey::from_scalar(curve, b.get(ck::CKA_VALUE).unwrap_or_default())
+            .map_err(|e| map_crypto(e, Ctx::Sign))?;
+        let peer = der_octet_string_inner(public).unwrap_or(public);
+        let z = k.ecdh(peer).map_err(|_| Error::MechanismParamInvalid)?;
+        let t = factory::normalize(raw)?;
+        let kt = class_and_type(&t, ck::CKO_SECRET_KEY, SECRET_TYPES)?;
+        let mut t2 = t.clone();
+        let mut value = Zeroizing::new(z.to_vec());
+        if let Some(len) = t2.remove(&ck::CKA_VALUE_LEN).and_then(|v| attr::dec_ulong(&v)) {
+            if len == 0 || len as usize > value.len() {
+                return Err(Error::TemplateInconsistent);
+            }
+            value.truncate(len as usize);
+        }
+        check_secret_len(kt, value.len()).map_err(|_| Error::TemplateInconsistent)?;
+        let mut obj = factory::build(Origin::Derive, ck::CKO_SECRET_KEY, Some(kt), &t2)?;
+        set_secret(&mut obj, value);
+        factory::finish_key(&mut obj, Origin::Derive, Some(m.mech), Some(&b));
+        self.insert_new(h, slot, rw, obj)
+    }
+}

@@ -1,0 +1,402 @@
+//! Object management functions (PKCS#11 3.0 §5.7): create, copy, destroy, attributes, find.
+
+use super::{lock, Hsm, ObjRef};
+use crate::attr::{self, AttrType};
+use crate::error::{Error, Result};
+use crate::object::factory::{self, Change, Origin, Template};
+use crate::object::Object;
+use crate::store::{Role, StoredObject};
+use crate::token;
+use cryptoki_sys as ck;
+use std::collections::{BTreeMap, VecDeque};
+
+/// One answer of `C_GetAttributeValue`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrValue {
+    /// The value, in the core's encoding (see [`crate::attr`]).
+    Value(Vec<u8>),
+    /// The attribute is sensitive or unextractable (`CKR_ATTRIBUTE_SENSITIVE`).
+    Sensitive,
+    /// The object has no such attribute (`CKR_ATTRIBUTE_TYPE_INVALID`).
+    Invalid,
+}
+
+/// A loaded object and where it lives.
+pub(super) struct Loaded {
+    pub obj: Object,
+    pub at: ObjRef,
+    pub handle: u64,
+    /// The object has a sealed part that could not be opened (a public object while nobody is
+    /// logged in in this process).
+    pub locked: bool,
+}
+
+impl Hsm {
+    /// Loads the object behind handle `h` as seen from a session on `slot`.
+    pub(super) fn load(&self, slot: u64, h: u64) -> Result<Loaded> {
+        let (at, user_key, any_key) = {
+            let s = self.state();
+            let at = s.handles.get(&h).cloned().ok_or(Error::ObjectHandleInvalid)?;
+            match &at {
+                ObjRef::Session { slot: s2, .. } => {
+                    if *s2 != slot {
+                        return Err(Error::ObjectHandleInvalid);
+                    }
+                    let obj = s
+                        .session_objects
+                        .get(&h)
+                        .cloned()
+                        .ok_or(Error::ObjectHandleInvalid)?;
+                    return Ok(Loaded {
+                        obj,
+                        at,
+                        handle: h,
+                        locked: false,
+                    });
+                }
+                ObjRef::Token { slot: s2, .. } if *s2 != slot => return Err(Error::ObjectHandleInvalid),
+                ObjRef::Token { .. } => {}
+            }
+            (at, s.user_key(slot), s.any_key(slot))
+        };
+        let ObjRef::Token { uid, .. } = &at else {
+            return Err(Error::ObjectHandleInvalid);
+        };
+        let t = self.token(slot)?;
+        let stored = self.store().load(t.id, uid)?;
+        let Some(stored) = stored else {
+            self.state().forget_handle(h);
+            return Err(Error::ObjectHandleInvalid);
+        };
+        if stored.private && user_key.is_none() {
+            return Err(Error::ObjectHandleInvalid);
+        }
+        let locked = stored.sealed.is_some() && any_key.is_none();
+        let stored = if locked {
+            StoredObject {
+                sealed: None,
+                ..stored
+            }
+        } else {
+            stored
+        };
+        let obj = self.open_stored(&t.uid, stored, any_key.as_ref())?;
+        Ok(Loaded {
+            obj,
+            at,
+            handle: h,
+            locked,
+        })
+    }
+
+    fn open_stored(
+        &self,
+        token_uid: &str,
+        stored: StoredObject,
+        key: Option<&token::TokenKey>,
+    ) -> Result<Object> {
+        let attrs: BTreeMap<AttrType, Vec<u8>> = stored.attrs.into_iter().collect();
+        let secrets = match (&stored.sealed, key) {
+            (None, _) => BTreeMap::new(),
+            (Some(blob), Some(k)) => token::unseal(k, token_uid, &stored.uid, blob)?,
+            (Some(_), None) => {
+                log::error!("object {} has a sealed part but nobody is logged in", stored.uid);
+                return Err(Error::UserNotLoggedIn);
+            }
+        };
+        Ok(Object::from_parts(attrs, secrets))
+    }
+
+    /// Stores a new object for a session on `slot` and returns its handle.
+    pub(super) fn insert_new(&self, session: u64, slot: u64, rw: bool, mut obj: Object) -> Result<u64> {
+        let (user_key, any_key) = {
+            let s = self.state();
+            (s.user_key(slot), s.any_key(slot))
+        };
+        if obj.is_private() && user_key.is_none() {
+            log::info!("private objects need a user login");
+            return Err(Error::UserNotLoggedIn);
+        }
+        obj.set(ck::CKA_UNIQUE_ID, token::random_id()?.into_bytes());
+        if !obj.is_token() {
+            let mut s = self.state();
+            s.next_handle += 1;
+            let h = s.next_handle;
+            s.handles.insert(h, ObjRef::Session { owner: session, slot });
+            s.session_objects.insert(h, obj);
+            return Ok(h);
+        }
+        if !rw {
+            return Err(Error::SessionReadOnly);
+        }
+        if obj.has_secrets() && any_key.is_none() {
+            log::info!(
+                "key material is sealed under the token key, which only a login opens: log in before creating token keys"
+            );
+            return Err(Error::UserNotLoggedIn);
+        }
+        let t = self.token(slot)?;
+        let stored = self.to_stored(&t.uid, &obj, any_key.as_ref())?;
+        self.store().insert(t.id, &stored)?;
+        Ok(self.state().handle_for(slot, obj.uid(), obj.is_private()))
+    }
+
+    fn to_stored(
+        &self,
+        token_uid: &str,
+        obj: &Object,
+        key: Option<&token::TokenKey>,
+    ) -> Result<StoredObject> {
+        let sealed = if obj.has_secrets() {
+            let k = key.ok_or(Error::UserNotLoggedIn)?;
+            Some(token::seal(k, token_uid, obj.uid(), obj.secret_attrs())?)
+        } else {
+            None
+        };
+        Ok(StoredObject {
+            uid: obj.uid().to_string(),
+            private: obj.is_private(),
+            attrs: obj.public_attrs().iter().map(|(k, v)| (*k, v.clone())).collect(),
+            sealed,
+        })
+    }
+
+    /// Writes back a changed object.
+    fn replace(&self, slot: u64, loaded: &Loaded, obj: Object) -> Result<()> {
+        match &loaded.at {
+            ObjRef::Session { .. } => {
+                self.state().session_objects.insert(loaded.handle, obj);
+                Ok(())
+            }
+            ObjRef::Token { .. } => {
+                if loaded.locked {
+                    return Err(Error::UserNotLoggedIn);
+                }
+                let key = self.state().any_key(slot);
+                let t = self.token(slot)?;
+                let stored = self.to_stored(&t.uid, &obj, key.as_ref())?;
+                if !self.store().update(t.id, &stored)? {
+                    return Err(Error::ObjectHandleInvalid);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn is_so(&self, slot: u64) -> bool {
+        self.state().logins.get(&slot).is_some_and(|l| l.role == Role::So)
+    }
+
+    /// `C_CreateObject`.
+    pub fn create_object(&self, h: u64, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
+        let (_, slot, rw) = self.session(h)?;
+        let t = factory::normalize(raw)?;
+        let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or_else(|| {
+            log::info!("C_CreateObject template lacks CKA_CLASS");
+            Error::TemplateIncomplete
+        })?;
+        let key_type = match class {
+            ck::CKO_PUBLIC_KEY | ck::CKO_PRIVATE_KEY | ck::CKO_SECRET_KEY => {
+                Some(factory::tmpl_ulong(&t, ck::CKA_KEY_TYPE).ok_or(Error::TemplateIncomplete)?)
+            }
+            _ => None,
+        };
+        let mut obj = factory::build(Origin::Create, class, key_type, &t)?;
+        super::keys::complete_import(&mut obj)?;
+        if key_type.is_some() {
+            factory::finish_key(&mut obj, Origin::Create, None, None);
+        }
+        if obj.bool(ck::CKA_TRUSTED) && !self.is_so(slot) {
+            log::info!("only the SO may create trusted objects");
+            return Err(Error::AttributeReadOnly);
+        }
+        self.insert_new(h, slot, rw, obj)
+    }
+
+    /// `C_CopyObject`: the template may change `CKA_TOKEN`, `CKA_PRIVATE`, `CKA_MODIFIABLE`,
+    /// `CKA_DESTROYABLE`, `CKA_COPYABLE` (to false) and every attribute `C_SetAttributeValue`
+    /// could change.
+    pub fn copy_object(&self, h: u64, object: u64, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
+        let (_, slot, rw) = self.session(h)?;
+        let loaded = self.load(slot, object)?;
+        if loaded.locked {
+            return Err(Error::UserNotLoggedIn);
+        }
+        if !loaded.obj.bool(ck::CKA_COPYABLE) {
+            return Err(Error::ActionProhibited);
+        }
+        let t = factory::normalize(raw)?;
+        let so = self.is_so(slot);
+        let mut obj = loaded.obj.clone();
+        for (ty, v) in &t {
+            factory::check_change(&obj, *ty, v, Change::Copy, so)?;
+        }
+        for (ty, v) in t {
+            obj.set(ty, v);
+        }
+        self.insert_new(h, slot, rw, obj)
+    }
+
+    /// `C_DestroyObject`.
+    pub fn destroy_object(&self, h: u64, object: u64) -> Result<()> {
+        let (_, slot, rw) = self.session(h)?;
+        let loaded = self.load(slot, object)?;
+        if !loaded.obj.bool(ck::CKA_DESTROYABLE) {
+            return Err(Error::ActionProhibited);
+        }
+        if let ObjRef::Token { uid, .. } = &loaded.at {
+            if !rw {
+                return Err(Error::SessionReadOnly);
+            }
+            let t = self.token(slot)?;
+            self.store().delete(t.id, uid)?;
+        }
+        self.state().forget_handle(object);
+        Ok(())
+    }
+
+    /// `C_GetObjectSize`.
+    pub fn object_size(&self, h: u64, object: u64) -> Result<usize> {
+        let (_, slot, _) = self.session(h)?;
+        Ok(self.load(slot, object)?.obj.size())
+    }
+
+    /// `C_GetAttributeValue`: one answer per requested type.
+    pub fn get_attributes(&self, h: u64, object: u64, types: &[AttrType]) -> Result<Vec<AttrValue>> {
+        let (_, slot, _) = self.session(h)?;
+        let obj = self.load(slot, object)?.obj;
+        Ok(types
+            .iter()
+            .map(|ty| match obj.get(*ty) {
+                None => AttrValue::Invalid,
+                Some(_) if !obj.is_revealable(*ty) => AttrValue::Sensitive,
+                Some(v) => AttrValue::Value(v.to_vec()),
+            })
+            .collect())
+    }
+
+    /// `C_SetAttributeValue`.
+    pub fn set_attributes(&self, h: u64, object: u64, raw: &[(AttrType, Vec<u8>)]) -> Result<()> {
+        let (_, slot, rw) = self.session(h)?;
+        let loaded = self.load(slot, object)?;
+        if !loaded.obj.bool(ck::CKA_MODIFIABLE) {
+            return Err(Error::ActionProhibited);
+        }
+        if matches!(loaded.at, ObjRef::Token { .. }) && !rw {
+            return Err(Error::SessionReadOnly);
+        }
+        let t = factory::normalize(raw)?;
+        let so = self.is_so(slot);
+        let mut obj = loaded.obj.clone();
+        for (ty, v) in &t {
+            factory::check_change(&obj, *ty, v, Change::Set, so)?;
+        }
+        for (ty, v) in t {
+            obj.set(ty, v);
+        }
+        self.replace(slot, &loaded, obj)
+    }
+
+    /// `C_FindObjectsInit`.
+    pub fn find_init(&self, h: u64, raw: &[(AttrType, Vec<u8>)]) -> Result<()> {
+        let (sess, slot, _) = self.session(h)?;
+        if lock(&sess).find.is_some() {
+            return Err(Error::OperationActive);
+        }
+        // An unknown type or a malformed value matches nothing rather than failing the search.
+        let template: Option<Template> = factory::normalize(raw).ok();
+        let mut found = VecDeque::new();
+        if let Some(t) = template {
+            let pairs: Vec<(AttrType, Vec<u8>)> = t.into_iter().collect();
+            let want_token = pairs
+                .iter()
+                .find(|(ty, _)| *ty == ck::CKA_TOKEN)
+                .map(|(_, v)| v.first() == Some(&1));
+            let logged_user = self.state().user_key(slot).is_some();
+            if want_token != Some(false) {
+                let tok = self.token(slot)?;
+                let uids = self.store().find(tok.id, &pairs, logged_user)?;
+                let mut s = self.state();
+                for (uid, private) in uids {
+                    found.push_back(s.handle_for(slot, &uid, private));
+                }
+            }
+            if want_token != Some(true) {
+                let s = self.state();
+                let mut mine: Vec<u64> = s
+                    .session_objects
+                    .iter()
+                    .filter(|(k, o)| {
+                        matches!(s.handles.get(k), Some(ObjRef::Session { slot: s2, .. }) if *s2 == slot)
+                            && (logged_user || !o.is_private())
+                            && o.matches(&pairs)
+                    })
+                    .map(|(k, _)| *k)
+                    .collect();
+                mine.sort_unstable();
+                found.extend(mine);
+            }
+        }
+        let mut s = lock(&sess);
+        if s.find.is_some() {
+            return Err(Error::OperationActive);
+        }
+        s.find = Some(found);
+        Ok(())
+    }
+
+    /// `C_FindObjects`.
+    pub fn find(&self, h: u64, max: usize) -> Result<Vec<u64>> {
+        let (sess, _, _) = self.session(h)?;
+        let mut s = lock(&sess);
+        let f = s.find.as_mut().ok_or(Error::OperationNotInitialized)?;
+        let n = max.min(f.len());
+        Ok(f.drain(..n).collect())
+    }
+
+    /// `C_FindObjectsFinal`.
+    pub fn find_final(&self, h: u64) -> Result<()> {
+        let (sess, _, _) = self.session(h)?;
+        let mut s = lock(&sess);
+        s.find.take().ok_or(Error::OperationNotInitialized)?;
+        Ok(())
+    }
+
+    /// Lists the objects of the token in `slot` visible without a login (admin CLI).
+    pub fn public_objects(&self, slot: u64) -> Result<Vec<Object>> {
+        let t = self.token(slot)?;
+        let uids = self.store().find(t.id, &[], false)?;
+        let mut out = Vec::new();
+        for (uid, _) in uids {
+            if let Some(so) = self.store().load(t.id, &uid)? {
+                out.push(self.open_stored(&t.uid, StoredObject { sealed: None, ..so }, None)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Lists the objects of the token in `slot` after a user login with `pin` (admin CLI).
+    /// Sealed parts are not opened.
+    pub fn all_objects(&self, slot: u64, pin: &[u8]) -> Result<Vec<Object>> {
+        let t = self.token(slot)?;
+        self.verify_pin(&t, Role::User, pin)?;
+        let uids = self.store().find(t.id, &[], true)?;
+        let mut out = Vec::new();
+        for (uid, _) in uids {
+            if let Some(so) = self.store().load(t.id, &uid)? {
+                out.push(self.open_stored(&t.uid, StoredObject { sealed: None, ..so }, None)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Reads the value of `ty` as text for listings.
+pub fn display_value(obj: &Object, ty: AttrType) -> String {
+    match (attr::def(ty).map(|d| d.kind), obj.get(ty)) {
+        (_, None) => String::new(),
+        (Some(attr::Kind::Utf8), Some(v)) => String::from_utf8_lossy(v).into_owned(),
+        (Some(attr::Kind::Ulong), Some(v)) => attr::dec_ulong(v).map(|u| u.to_string()).unwrap_or_default(),
+        (_, Some(v)) => hex::encode(v),
+    }
+}

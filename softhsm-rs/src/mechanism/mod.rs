@@ -1,0 +1,183 @@
+//! The mechanism table and mechanism parameters.
+//!
+//! One sorted table says which mechanisms the token offers, for which functions and key sizes.
+//! `C_GetMechanismList` and `C_GetMechanismInfo` read it, every operation checks it before it
+//! starts, and the coverage test compares it with `docs/coverage.md`.
+
+pub mod ops;
+
+use crate::error::{Error, Result};
+use cryptoki_sys as ck;
+
+/// One mechanism the token offers.
+#[derive(Debug)]
+pub struct MechDef {
+    pub mech: u64,
+    pub name: &'static str,
+    /// Minimum and maximum key size, in the unit PKCS#11 uses for the key type (bits for RSA
+    /// and EC, bytes for AES and generic secrets).
+    pub min: u64,
+    pub max: u64,
+    /// `CKF_*` function flags.
+    pub flags: u64,
+}
+
+const ENC: u64 = ck::CKF_ENCRYPT | ck::CKF_DECRYPT;
+const SIG: u64 = ck::CKF_SIGN | ck::CKF_VERIFY;
+const WRAP: u64 = ck::CKF_WRAP | ck::CKF_UNWRAP;
+const EC: u64 = ck::CKF_EC_F_P | ck::CKF_EC_OID | ck::CKF_EC_UNCOMPRESS;
+
+macro_rules! mechs {
+    ($( $c:ident, $min:expr, $max:expr, $flags:expr; )*) => {
+        /// Every mechanism the token offers, sorted by mechanism type.
+        pub static MECHANISMS: &[MechDef] = &[
+            $( MechDef { mech: ck::$c, name: stringify!($c), min: $min, max: $max, flags: $flags } ),*
+        ];
+    };
+}
+
+const RSA_MIN: u64 = 2048;
+const RSA_MAX: u64 = 8192;
+
+mechs! {
+    CKM_RSA_PKCS_KEY_PAIR_GEN, RSA_MIN, RSA_MAX, ck::CKF_GENERATE_KEY_PAIR;
+    CKM_RSA_PKCS, RSA_MIN, RSA_MAX, ENC | SIG | WRAP;
+    CKM_RSA_X_509, RSA_MIN, RSA_MAX, ENC | SIG | WRAP;
+    CKM_SHA1_RSA_PKCS, RSA_MIN, RSA_MAX, SIG;
+    CKM_RSA_PKCS_OAEP, RSA_MIN, RSA_MAX, ENC | WRAP;
+    CKM_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA1_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA256_RSA_PKCS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA384_RSA_PKCS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA512_RSA_PKCS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA256_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA384_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA512_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA224_RSA_PKCS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA224_RSA_PKCS_PSS, RSA_MIN, RSA_MAX, SIG;
+    CKM_SHA_1, 0, 0, ck::CKF_DIGEST;
+    CKM_SHA_1_HMAC, 1, 512, SIG;
+    CKM_SHA256, 0, 0, ck::CKF_DIGEST;
+    CKM_SHA256_HMAC, 1, 512, SIG;
+    CKM_SHA224, 0, 0, ck::CKF_DIGEST;
+    CKM_SHA224_HMAC, 1, 512, SIG;
+    CKM_SHA384, 0, 0, ck::CKF_DIGEST;
+    CKM_SHA384_HMAC, 1, 512, SIG;
+    CKM_SHA512, 0, 0, ck::CKF_DIGEST;
+    CKM_SHA512_HMAC, 1, 512, SIG;
+    CKM_GENERIC_SECRET_KEY_GEN, 1, 512, ck::CKF_GENERATE;
+    CKM_EC_KEY_PAIR_GEN, 256, 521, ck::CKF_GENERATE_KEY_PAIR | EC;
+    CKM_ECDSA, 256, 521, SIG | EC;
+    CKM_ECDSA_SHA1, 256, 521, SIG | EC;
+    CKM_ECDSA_SHA224, 256, 521, SIG | EC;
+    CKM_ECDSA_SHA256, 256, 521, SIG | EC;
+    CKM_ECDSA_SHA384, 256, 521, SIG | EC;
+    CKM_ECDSA_SHA512, 256, 521, SIG | EC;
+    CKM_ECDH1_DERIVE, 256, 521, ck::CKF_DERIVE | EC;
+    CKM_EC_EDWARDS_KEY_PAIR_GEN, 255, 255, ck::CKF_GENERATE_KEY_PAIR;
+    CKM_EDDSA, 255, 255, SIG;
+    CKM_AES_KEY_GEN, 16, 32, ck::CKF_GENERATE;
+    CKM_AES_ECB, 16, 32, ENC | WRAP;
+    CKM_AES_CBC, 16, 32, ENC | WRAP;
+    CKM_AES_CBC_PAD, 16, 32, ENC | WRAP;
+    CKM_AES_CTR, 16, 32, ENC;
+    CKM_AES_GCM, 16, 32, ENC | WRAP;
+    CKM_AES_CMAC, 16, 32, SIG;
+    CKM_AES_KEY_WRAP, 16, 32, ENC | WRAP;
+    CKM_AES_KEY_WRAP_PAD, 16, 32, ENC | WRAP;
+    CKM_AES_KEY_WRAP_KWP, 16, 32, ENC | WRAP;
+}
+
+/// The table row of `mech`, if the token offers it.
+pub fn info(mech: u64) -> Option<&'static MechDef> {
+    MECHANISMS
+        .binary_search_by_key(&mech, |d| d.mech)
+        .ok()
+        .map(|i| &MECHANISMS[i])
+}
+
+/// Checks that `mech` is offered for a function with flag `flag` (`CKF_ENCRYPT`, ...).
+pub fn require(mech: u64, flag: u64) -> Result<&'static MechDef> {
+    match info(mech) {
+        Some(d) if d.flags & flag != 0 => Ok(d),
+        _ => {
+            log::info!("mechanism 0x{mech:X} is not offered for function flag 0x{flag:X}");
+            Err(Error::MechanismInvalid)
+        }
+    }
+}
+
+/// Mechanism parameters, read from the caller's structure by the PKCS#11 face (or built by the
+/// KMIP face). Buffers are copies; the core never sees caller pointers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Param {
+    #[default]
+    None,
+    /// An initialisation vector (AES-CBC, AES-CBC-PAD, the optional KW IV).
+    Iv(Vec<u8>),
+    /// `CK_AES_CTR_PARAMS`.
+    Ctr { counter_bits: u64, cb: [u8; 16] },
+    /// `CK_GCM_PARAMS`.
+    Gcm {
+        iv: Vec<u8>,
+        aad: Vec<u8>,
+        tag_bits: u64,
+    },
+    /// `CK_RSA_PKCS_OAEP_PARAMS` (with `CKZ_DATA_SPECIFIED` source data, possibly empty).
+    Oaep { hash: u64, mgf: u64, source: Vec<u8> },
+    /// `CK_RSA_PKCS_PSS_PARAMS`.
+    Pss { hash: u64, mgf: u64, salt_len: u64 },
+    /// `CK_ECDH1_DERIVE_PARAMS`.
+    Ecdh {
+        kdf: u64,
+        shared: Vec<u8>,
+        public: Vec<u8>,
+    },
+    /// `CK_EDDSA_PARAMS`.
+    Eddsa { prehash: bool, context: Option<Vec<u8>> },
+}
+
+/// A mechanism with its parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mechanism {
+    pub mech: u64,
+    pub param: Param,
+}
+
+impl Mechanism {
+    pub fn new(mech: u64) -> Self {
+        Mechanism {
+            mech,
+            param: Param::None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_without_duplicates() {
+        for w in MECHANISMS.windows(2) {
+            assert!(w[0].mech < w[1].mech, "{} before {}", w[0].name, w[1].name);
+        }
+    }
+
+    #[test]
+    fn every_row_offers_something_with_sane_sizes() {
+        for d in MECHANISMS {
+            assert_ne!(d.flags & !EC, 0, "{}", d.name);
+            assert!(d.min <= d.max, "{}", d.name);
+        }
+        assert!(require(ck::CKM_AES_GCM, ck::CKF_ENCRYPT).is_ok());
+        assert_eq!(
+            require(ck::CKM_AES_GCM, ck::CKF_SIGN).unwrap_err(),
+            Error::MechanismInvalid
+        );
+        assert_eq!(
+            require(ck::CKM_MD5, ck::CKF_DIGEST).unwrap_err(),
+            Error::MechanismInvalid
+        );
+    }
+}

@@ -1,0 +1,505 @@
+//! The SQLite keystore: one file in WAL mode with `synchronous=FULL`, opened by every process
+//! (module instances, the KMIP server, the CLI). Writers take the write lock at the start of their
+//! transaction (`BEGIN IMMEDIATE`) and wait up to the busy timeout for each other, so lock
+//! contention is absorbed here and never reaches a caller as a spurious error.
+
+use super::{Role, Store, StoredObject, TokenRecord};
+use crate::attr::AttrType;
+use crate::error::{Error, Result};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+/// The schema version this code writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE tokens(
+    id INTEGER PRIMARY KEY,
+    slot_id INTEGER NOT NULL UNIQUE,
+    uid TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    so_key BLOB NOT NULL,
+    user_key BLOB,
+    so_failures INTEGER NOT NULL DEFAULT 0,
+    user_failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE objects(
+    id INTEGER PRIMARY KEY,
+    token_id INTEGER NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+    uid TEXT NOT NULL UNIQUE,
+    private INTEGER NOT NULL,
+    sealed BLOB
+);
+CREATE INDEX objects_token ON objects(token_id);
+CREATE TABLE attributes(
+    object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,
+    type INTEGER NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY(object_id, type)
+) WITHOUT ROWID;
+CREATE INDEX attributes_value ON attributes(type, value);
+";
+
+/// A connection to one keystore file.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+fn role_col(role: Role) -> &'static str {
+    match role {
+        Role::So => "so_failures",
+        Role::User => "user_failures",
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed, with mode 0600 in a 0700 directory) the keystore at `path`.
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    log::error!("cannot create store directory {}: {e}", dir.display());
+                    Error::DeviceError
+                })?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+                }
+            }
+        }
+        let existed = path.exists();
+        let conn = Connection::open(path).map_err(|e| {
+            log::error!(
+                "cannot open keystore {}: {e}; check the path and permissions (store.path in the config)",
+                path.display()
+            );
+            Error::DeviceError
+        })?;
+        #[cfg(unix)]
+        if !existed {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        conn.busy_timeout(busy_timeout)?;
+        // journal_mode returns a row; the others do not.
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            log::warn!("keystore {} is not in WAL mode ({mode})", path.display());
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        let mut s = SqliteStore { conn };
+        s.migrate(path)?;
+        Ok(s)
+    }
+
+    /// An in-memory store, for tests.
+    pub fn in_memory() -> Result<Self> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch("PRAGMA foreign_keys=ON;")?;
+        let mut s = SqliteStore { conn };
+        s.migrate(Path::new(":memory:"))?;
+        Ok(s)
+    }
+
+    fn migrate(&mut self, path: &Path) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        match v {
+            0 => {
+                tx.execute_batch(SCHEMA)?;
+                tx.execute_batch(&format!("PRAGMA user_version={SCHEMA_VERSION}"))?;
+            }
+            SCHEMA_VERSION => {}
+            other => {
+                log::error!(
+                    "keystore {} has schema version {other}; this build reads version {SCHEMA_VERSION}. Upgrade softhsm-rs.",
+                    path.display()
+                );
+                return Err(Error::TokenNotRecognized);
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn tx(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+}
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: r.get(0)?,
+        slot_id: r.get::<_, i64>(1)? as u64,
+        uid: r.get(2)?,
+        label: r.get(3)?,
+        serial: r.get(4)?,
+        so_key: r.get(5)?,
+        user_key: r.get(6)?,
+        so_failures: r.get(7)?,
+        user_failures: r.get(8)?,
+    })
+}
+
+const TOKEN_COLS: &str = "id, slot_id, uid, label, serial, so_key, user_key, so_failures, user_failures";
+
+fn write_attrs(tx: &rusqlite::Transaction<'_>, object_id: i64, obj: &StoredObject) -> Result<()> {
+    let mut st = tx.prepare_cached("INSERT INTO attributes(object_id, type, value) VALUES (?1, ?2, ?3)")?;
+    for (ty, v) in &obj.attrs {
+        st.execute(params![object_id, *ty as i64, v])?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn tokens(&mut self) -> Result<Vec<TokenRecord>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY slot_id"))?;
+        let rows = st.query_map([], token_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn token(&mut self, slot_id: u64) -> Result<Option<TokenRecord>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE slot_id=?1"))?;
+        Ok(st.query_row([slot_id as i64], token_from_row).optional()?)
+    }
+
+    fn create_token(&mut self, rec: &TokenRecord) -> Result<()> {
+        let tx = self.tx()?;
+        let taken: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM tokens WHERE slot_id=?1",
+                [rec.slot_id as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_some() {
+            log::warn!(
+                "slot {} was initialised by another process meanwhile; list the slots again",
+                rec.slot_id
+            );
+            return Err(Error::FunctionFailed);
+        }
+        tx.execute(
+            "INSERT INTO tokens(slot_id, uid, label, serial, so_key, user_key) VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
+            params![rec.slot_id as i64, rec.uid, rec.label, rec.serial, rec.so_key],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn reinit_token(&mut self, rec: &TokenRecord) -> Result<()> {
+        let tx = self.tx()?;
+        tx.execute("DELETE FROM objects WHERE token_id=?1", [rec.id])?;
+        let n = tx.execute(
+            "UPDATE tokens SET uid=?2, label=?3, serial=?4, so_key=?5, user_key=NULL, so_failures=0, user_failures=0 WHERE id=?1",
+            params![rec.id, rec.uid, rec.label, rec.serial, rec.so_key],
+        )?;
+        if n != 1 {
+            return Err(Error::TokenNotPresent);
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn delete_token(&mut self, slot_id: u64) -> Result<bool> {
+        let tx = self.tx()?;
+        let n = tx.execute("DELETE FROM tokens WHERE slot_id=?1", [slot_id as i64])?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    fn set_pin_key(&mut self, token_id: i64, role: Role, key: Option<&[u8]>) -> Result<()> {
+        let tx = self.tx()?;
+        let n = match role {
+            Role::So => {
+                let key = key.ok_or(Error::ArgumentsBad)?;
+                tx.execute(
+                    "UPDATE tokens SET so_key=?2, so_failures=0 WHERE id=?1",
+                    params![token_id, key],
+                )?
+            }
+            Role::User => tx.execute(
+                "UPDATE tokens SET user_key=?2, user_failures=0 WHERE id=?1",
+                params![token_id, key],
+            )?,
+        };
+        if n != 1 {
+            return Err(Error::TokenNotPresent);
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn add_failure(&mut self, token_id: i64, role: Role) -> Result<u32> {
+        let col = role_col(role);
+        let tx = self.tx()?;
+        tx.execute(
+            &format!("UPDATE tokens SET {col}={col}+1 WHERE id=?1"),
+            [token_id],
+        )?;
+        let n: u32 = tx
+            .query_row(
+                &format!("SELECT {col} FROM tokens WHERE id=?1"),
+                [token_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(Error::TokenNotPresent)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn reset_failures(&mut self, token_id: i64, role: Role) -> Result<()> {
+        let col = role_col(role);
+        let tx = self.tx()?;
+        tx.execute(
+            &format!("UPDATE tokens SET {col}=0 WHERE id=?1 AND {col}<>0"),
+            [token_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn find(
+        &mut self,
+        token_id: i64,
+        template: &[(AttrType, Vec<u8>)],
+        include_private: bool,
+    ) -> Result<Vec<(String, bool)>> {
+        let private = if include_private { "" } else { " AND o.private=0" };
+        let mut sql;
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        match template.split_first() {
+            None => {
+                sql = format!("SELECT o.uid, o.private FROM objects o WHERE o.token_id=?1{private}");
+                args.push(token_id.into());
+            }
+            Some(((ty0, v0), rest)) => {
+                sql = format!(
+                    "SELECT o.uid, o.private FROM attributes a0 JOIN objects o ON o.id=a0.object_id \
+                     WHERE a0.type=?1 AND a0.value=?2 AND o.token_id=?3{private}"
+                );
+                args.push((*ty0 as i64).into());
+                args.push(v0.clone().into());
+                args.push(token_id.into());
+                for (ty, v) in rest {
+                    let n = args.len();
+                    sql.push_str(&format!(
+                        " AND EXISTS(SELECT 1 FROM attributes a WHERE a.object_id=o.id AND a.type=?{} AND a.value=?{})",
+                        n + 1,
+                        n + 2
+                    ));
+                    args.push((*ty as i64).into());
+                    args.push(v.clone().into());
+                }
+            }
+        }
+        sql.push_str(" ORDER BY o.id");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn load(&mut self, token_id: i64, uid: &str) -> Result<Option<StoredObject>> {
+        let tx = self.conn.transaction()?;
+        let row: Option<(i64, bool, Option<Vec<u8>>)> = tx
+            .prepare_cached("SELECT id, private, sealed FROM objects WHERE token_id=?1 AND uid=?2")?
+            .query_row(params![token_id, uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let Some((id, private, sealed)) = row else {
+            return Ok(None);
+        };
+        let attrs = {
+            let mut st = tx.prepare_cached("SELECT type, value FROM attributes WHERE object_id=?1")?;
+            let rows = st.query_map([id], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        tx.commit()?;
+        Ok(Some(StoredObject {
+            uid: uid.to_string(),
+            private,
+            attrs,
+            sealed,
+        }))
+    }
+
+    fn insert(&mut self, token_id: i64, obj: &StoredObject) -> Result<()> {
+        let tx = self.tx()?;
+        tx.execute(
+            "INSERT INTO objects(token_id, uid, private, sealed) VALUES (?1, ?2, ?3, ?4)",
+            params![token_id, obj.uid, obj.private, obj.sealed],
+        )?;
+        let id = tx.last_insert_rowid();
+        write_attrs(&tx, id, obj)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn update(&mut self, token_id: i64, obj: &StoredObject) -> Result<bool> {
+        let tx = self.tx()?;
+        let id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM objects WHERE token_id=?1 AND uid=?2",
+                params![token_id, obj.uid],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        tx.execute(
+            "UPDATE objects SET private=?2, sealed=?3 WHERE id=?1",
+            params![id, obj.private, obj.sealed],
+        )?;
+        tx.execute("DELETE FROM attributes WHERE object_id=?1", [id])?;
+        write_attrs(&tx, id, obj)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn delete(&mut self, token_id: i64, uid: &str) -> Result<bool> {
+        let tx = self.tx()?;
+        let n = tx.execute(
+            "DELETE FROM objects WHERE token_id=?1 AND uid=?2",
+            params![token_id, uid],
+        )?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    fn count(&mut self, token_id: i64) -> Result<(u64, u64)> {
+        let (public, private): (i64, i64) = self.conn.query_row(
+            "SELECT COALESCE(SUM(private=0),0), COALESCE(SUM(private<>0),0) FROM objects WHERE token_id=?1",
+            [token_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((public as u64, private as u64))
+    }
+
+    fn check_integrity(&mut self) -> Result<()> {
+        let r: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if r != "ok" {
+            log::error!("keystore integrity check failed: {r}");
+            return Err(Error::DeviceError);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(slot: u64) -> TokenRecord {
+        TokenRecord {
+            id: 0,
+            slot_id: slot,
+            uid: format!("tok-{slot}"),
+            label: "t".into(),
+            serial: "s".into(),
+            so_key: vec![1, 2, 3],
+            user_key: None,
+            so_failures: 0,
+            user_failures: 0,
+        }
+    }
+
+    fn obj(uid: &str, label: &[u8], private: bool) -> StoredObject {
+        StoredObject {
+            uid: uid.into(),
+            private,
+            attrs: vec![(3, label.to_vec()), (0, vec![0; 8])],
+            sealed: Some(vec![9; 4]),
+        }
+    }
+
+    #[test]
+    fn tokens_objects_and_search() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        s.create_token(&token(0)).unwrap();
+        assert_eq!(s.create_token(&token(0)).unwrap_err(), Error::FunctionFailed);
+        let t = s.token(0).unwrap().unwrap();
+        s.insert(t.id, &obj("a", b"x", false)).unwrap();
+        s.insert(t.id, &obj("b", b"y", true)).unwrap();
+        let uids = |v: Vec<(String, bool)>| v.into_iter().map(|(u, _)| u).collect::<Vec<_>>();
+        assert_eq!(
+            s.find(t.id, &[], true).unwrap(),
+            vec![("a".to_string(), false), ("b".to_string(), true)]
+        );
+        assert_eq!(uids(s.find(t.id, &[], false).unwrap()), vec!["a"]);
+        assert_eq!(
+            uids(s.find(t.id, &[(3, b"y".to_vec())], true).unwrap()),
+            vec!["b"]
+        );
+        assert_eq!(
+            uids(
+                s.find(t.id, &[(3, b"y".to_vec()), (0, vec![0; 8])], true)
+                    .unwrap()
+            ),
+            vec!["b"]
+        );
+        assert!(s
+            .find(t.id, &[(3, b"y".to_vec()), (0, vec![1; 8])], true)
+            .unwrap()
+            .is_empty());
+        let mut b = s.load(t.id, "b").unwrap().unwrap();
+        assert_eq!(b.sealed, Some(vec![9; 4]));
+        b.attrs = vec![(3, b"z".to_vec())];
+        assert!(s.update(t.id, &b).unwrap());
+        assert_eq!(
+            uids(s.find(t.id, &[(3, b"z".to_vec())], true).unwrap()),
+            vec!["b"]
+        );
+        assert_eq!(s.count(t.id).unwrap(), (1, 1));
+        assert!(s.delete(t.id, "a").unwrap());
+        assert!(!s.delete(t.id, "a").unwrap());
+        assert_eq!(s.add_failure(t.id, Role::User).unwrap(), 1);
+        assert_eq!(s.add_failure(t.id, Role::User).unwrap(), 2);
+        s.reset_failures(t.id, Role::User).unwrap();
+        assert_eq!(s.token(0).unwrap().unwrap().user_failures, 0);
+        assert!(s.delete_token(0).unwrap());
+        assert!(s.token(0).unwrap().is_none());
+        s.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn file_store_is_wal_and_versioned() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/store.db");
+        {
+            let mut s = SqliteStore::open(&p, Duration::from_secs(1)).unwrap();
+            s.create_token(&token(3)).unwrap();
+        }
+        let mut s = SqliteStore::open(&p, Duration::from_secs(1)).unwrap();
+        assert_eq!(s.tokens().unwrap().len(), 1);
+        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        s.conn.execute_batch("PRAGMA user_version=99").unwrap();
+        drop(s);
+        assert_eq!(
+            SqliteStore::open(&p, Duration::from_secs(1)).unwrap_err(),
+            Error::TokenNotRecognized
+        );
+    }
+}
