@@ -1,1 +1,206 @@
+//! The HSM driven through its Rust API over an in-memory store: token and PIN life cycle,
+//! objects, and the operation rules the C face relies on.
 
+use super::*;
+use crate::attr::{enc_bool, enc_ulong};
+use crate::mechanism::{Mechanism, Param};
+use crate::session::{Out, Output};
+use crate::store::sqlite::SqliteStore;
+
+fn hsm() -> Hsm {
+    let mut c = Config::default();
+    c.pin.kdf_iterations = 10;
+    c.pin.max_failures = 3;
+    Hsm::with_store(c, Box::new(SqliteStore::in_memory().unwrap()))
+}
+
+/// A token in slot 0 with SO PIN "so-pin" and user PIN "user-pin", and an RW user session.
+fn ready() -> (Hsm, u64) {
+    let h = hsm();
+    h.init_token(0, b"so-pin", b"test token").unwrap();
+    let s = h
+        .open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
+        .unwrap();
+    h.login(s, ck::CKU_SO, b"so-pin").unwrap();
+    h.init_pin(s, b"user-pin").unwrap();
+    h.logout(s).unwrap();
+    h.login(s, ck::CKU_USER, b"user-pin").unwrap();
+    (h, s)
+}
+
+fn aes_key(h: &Hsm, s: u64, token: bool) -> u64 {
+    h.generate_key(
+        s,
+        &Mechanism::new(ck::CKM_AES_KEY_GEN),
+        &[
+            (ck::CKA_VALUE_LEN, enc_ulong(32)),
+            (ck::CKA_TOKEN, enc_bool(token)),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn free_slot_moves_on_after_init() {
+    let h = hsm();
+    assert_eq!(h.slot_list().unwrap(), vec![0]);
+    assert_eq!(h.token_info(0).unwrap().flags & ck::CKF_TOKEN_INITIALIZED, 0);
+    h.init_token(0, b"so-pin", b"a").unwrap();
+    assert_eq!(h.slot_list().unwrap(), vec![0, 1]);
+    assert_eq!(h.token_info(0).unwrap().label, "a");
+    assert_eq!(h.check_slot(7).unwrap_err(), Error::SlotIdInvalid);
+    assert_eq!(
+        h.open_session(1, ck::CKF_SERIAL_SESSION).unwrap_err(),
+        Error::TokenNotRecognized
+    );
+}
+
+#[test]
+fn pin_lockout_flags_and_so_unlock() {
+    let (h, s) = ready();
+    h.logout(s).unwrap();
+    assert_eq!(h.logout(s).unwrap_err(), Error::UserNotLoggedIn, "second logout");
+    assert_eq!(
+        h.login(s, ck::CKU_USER, b"wrong").unwrap_err(),
+        Error::PinIncorrect
+    );
+    assert_ne!(h.token_info(0).unwrap().flags & ck::CKF_USER_PIN_COUNT_LOW, 0);
+    assert_eq!(
+        h.login(s, ck::CKU_USER, b"wrong").unwrap_err(),
+        Error::PinIncorrect
+    );
+    assert_ne!(h.token_info(0).unwrap().flags & ck::CKF_USER_PIN_FINAL_TRY, 0);
+    assert_eq!(
+        h.login(s, ck::CKU_USER, b"wrong").unwrap_err(),
+        Error::PinIncorrect
+    );
+    assert_ne!(h.token_info(0).unwrap().flags & ck::CKF_USER_PIN_LOCKED, 0);
+    assert_eq!(
+        h.login(s, ck::CKU_USER, b"user-pin").unwrap_err(),
+        Error::PinLocked
+    );
+    h.login(s, ck::CKU_SO, b"so-pin").unwrap();
+    h.init_pin(s, b"new-pin").unwrap();
+    h.logout(s).unwrap();
+    assert_eq!(h.token_info(0).unwrap().flags & ck::CKF_USER_PIN_LOCKED, 0);
+    h.login(s, ck::CKU_USER, b"new-pin").unwrap();
+}
+
+#[test]
+fn sensitive_values_are_not_revealed_and_private_objects_hide_after_logout() {
+    let (h, s) = ready();
+    let k = aes_key(&h, s, true);
+    let v = h
+        .get_attributes(s, k, &[ck::CKA_VALUE, ck::CKA_VALUE_LEN, 0x7777_0000])
+        .unwrap();
+    assert_eq!(v[0], AttrValue::Sensitive);
+    assert_eq!(v[1], AttrValue::Value(enc_ulong(32)));
+    assert_eq!(v[2], AttrValue::Invalid);
+    h.find_init(s, &[(ck::CKA_CLASS, enc_ulong(ck::CKO_SECRET_KEY))])
+        .unwrap();
+    assert_eq!(h.find(s, 10).unwrap(), vec![k]);
+    h.find_final(s).unwrap();
+    h.logout(s).unwrap();
+    assert_eq!(
+        h.get_attributes(s, k, &[ck::CKA_LABEL]).unwrap_err(),
+        Error::ObjectHandleInvalid
+    );
+    h.find_init(s, &[]).unwrap();
+    assert!(h.find(s, 10).unwrap().is_empty());
+}
+
+#[test]
+fn short_buffer_keeps_the_operation_and_errors_end_it() {
+    let (h, s) = ready();
+    let k = aes_key(&h, s, false);
+    let m = Mechanism {
+        mech: ck::CKM_AES_CBC_PAD,
+        param: Param::Iv(vec![0; 16]),
+    };
+    h.cipher_init(s, &m, k, true).unwrap();
+    let Output::Len(n) = h.cipher_once(s, b"hello", Out::Query, true).unwrap() else {
+        panic!()
+    };
+    assert!(n >= 16);
+    assert_eq!(
+        h.cipher_once(s, b"hello", Out::Cap(3), true).unwrap_err(),
+        Error::BufferTooSmall { needed: 16 }
+    );
+    let Output::Data(ct) = h.cipher_once(s, b"hello", Out::Cap(16), true).unwrap() else {
+        panic!()
+    };
+    assert_eq!(ct.len(), 16);
+    assert_eq!(
+        h.cipher_once(s, b"hello", Out::Cap(16), true).unwrap_err(),
+        Error::OperationNotInitialized
+    );
+    let m = Mechanism {
+        mech: ck::CKM_AES_CBC,
+        param: Param::Iv(vec![0; 16]),
+    };
+    h.cipher_init(s, &m, k, false).unwrap();
+    assert_eq!(
+        h.cipher_once(s, &ct[..15], Out::Cap(64), false).unwrap_err(),
+        Error::EncryptedDataLenRange
+    );
+    assert_eq!(
+        h.cipher_once(s, &ct, Out::Cap(64), false).unwrap_err(),
+        Error::OperationNotInitialized
+    );
+}
+
+#[test]
+fn token_key_material_is_sealed_in_the_store() {
+    let (h, s) = ready();
+    let secret = b"0123456789abcdef0123456789abcdef".to_vec();
+    let k = h
+        .create_object(
+            s,
+            &[
+                (ck::CKA_CLASS, enc_ulong(ck::CKO_SECRET_KEY)),
+                (ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_AES)),
+                (ck::CKA_TOKEN, enc_bool(true)),
+                (ck::CKA_VALUE, secret.clone()),
+            ],
+        )
+        .unwrap();
+    let t = h.store().tokens().unwrap().remove(0);
+    let uid = match h.get_attributes(s, k, &[ck::CKA_UNIQUE_ID]).unwrap().remove(0) {
+        AttrValue::Value(v) => String::from_utf8(v).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let stored = h.store().load(t.id, &uid).unwrap().unwrap();
+    assert!(stored.attrs.iter().all(|(_, v)| v != &secret));
+    let blob = stored.sealed.unwrap();
+    assert!(!blob.windows(secret.len()).any(|w| w == secret.as_slice()));
+}
+
+#[test]
+fn copy_may_change_token_and_private_but_not_class() {
+    let (h, s) = ready();
+    let k = aes_key(&h, s, false);
+    let c = h
+        .copy_object(
+            s,
+            k,
+            &[
+                (ck::CKA_TOKEN, enc_bool(true)),
+                (ck::CKA_MODIFIABLE, enc_bool(false)),
+            ],
+        )
+        .unwrap();
+    let v = h
+        .get_attributes(s, c, &[ck::CKA_TOKEN, ck::CKA_MODIFIABLE])
+        .unwrap();
+    assert_eq!(v, vec![AttrValue::Value(vec![1]), AttrValue::Value(vec![0])]);
+    assert_eq!(
+        h.set_attributes(s, c, &[(ck::CKA_LABEL, b"x".to_vec())])
+            .unwrap_err(),
+        Error::ActionProhibited
+    );
+    assert_eq!(
+        h.copy_object(s, k, &[(ck::CKA_CLASS, enc_ulong(ck::CKO_DATA))])
+            .unwrap_err(),
+        Error::AttributeReadOnly
+    );
+}

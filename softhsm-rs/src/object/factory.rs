@@ -267,7 +267,10 @@ mod tests {
 
     #[test]
     fn token_set_attributes_are_read_only() {
-        let tm = t(&[(ck::CKA_LOCAL, attr::enc_bool(true)), (ck::CKA_VALUE, vec![0; 16])]);
+        let tm = t(&[
+            (ck::CKA_LOCAL, attr::enc_bool(true)),
+            (ck::CKA_VALUE, vec![0; 16]),
+        ]);
         assert_eq!(
             build(Origin::Create, ck::CKO_SECRET_KEY, Some(ck::CKK_AES), &tm).unwrap_err(),
             Error::AttributeReadOnly

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite (the README's test command, and what CI runs through .ci/run).
+# Installs what the real-client tests need, then: format and lint, licence checks, build,
+# exported-symbol check, unit + integration + conformance tests against softhsm-rs, the same
+# conformance suite against SoftHSMv2 (differential), and the real consumers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n==> %s\n' "$*"; }
+
+step "system packages for the real-client tests"
+scripts/install-deps.sh
+
+step "format and lint"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "licences, bans and sources (cargo deny)"
+scripts/deny.sh
+
+step "build"
+cargo build --workspace --all-targets
+MODULE="$PWD/target/debug/libsofthsm_pkcs11.so"
+
+step "the module exports only C_* entry points"
+scripts/check-exports.sh "$MODULE"
+
+step "unit, integration and conformance tests against softhsm-rs"
+cargo test --workspace
+
+step "the conformance suite against SoftHSMv2 (differential; divergences in conformance-tests/DIFFERENCES.md)"
+P11_MODULE="$(scripts/softhsm2-path.sh)" cargo test -p conformance-tests --test conformance
+
+step "real consumers: pkcs11-tool and p11tool"
+conformance-tests/scripts/consumers.sh "$MODULE"
+
+step "all tests passed"

@@ -1,0 +1,274 @@
+//! Operations: a mechanism bound to a key, for encrypt/decrypt, sign/verify and digest.
+//!
+//! Each constructor checks that the key's type and size fit the mechanism and that its
+//! parameters are valid, then returns a boxed operation the session keeps until the final call.
+
+mod cipher;
+mod sign;
+
+pub use cipher::{cipher, pad_pkcs7, WrapPadMode};
+pub use sign::{signer, verifier, DigestOp};
+
+use super::info;
+use crate::crypto::{self, CryptoError, Hash};
+use crate::error::{Error, Result};
+use crate::object::Object;
+use cryptoki_sys as ck;
+use zeroize::Zeroizing;
+
+/// Largest input a buffering single-part operation accepts (EdDSA messages, key-wrap data):
+/// bounds the memory one session can pin.
+pub const MAX_BUFFERED_INPUT: usize = 64 * 1024 * 1024;
+
+/// What a failed crypto call means depends on which function asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ctx {
+    Encrypt,
+    Decrypt,
+    Sign,
+    Verify,
+    Import,
+}
+
+/// Maps an engine error to the PKCS#11 condition for the function `ctx`.
+pub fn map_crypto(e: CryptoError, ctx: Ctx) -> Error {
+    match (e, ctx) {
+        (CryptoError::DecryptFailed, _) => Error::EncryptedDataInvalid,
+        (CryptoError::SignatureInvalid, _) => Error::SignatureInvalid,
+        (CryptoError::DataLenRange, Ctx::Decrypt) => Error::EncryptedDataLenRange,
+        (CryptoError::DataLenRange, Ctx::Verify) => Error::SignatureLenRange,
+        (CryptoError::DataLenRange, _) => Error::DataLenRange,
+        (CryptoError::InvalidInput, Ctx::Decrypt) => Error::EncryptedDataInvalid,
+        (CryptoError::InvalidInput, Ctx::Verify) => Error::SignatureLenRange,
+        (CryptoError::InvalidInput, Ctx::Import) => Error::AttributeValueInvalid,
+        (CryptoError::InvalidInput, _) => Error::DataInvalid,
+        (CryptoError::KeySize, _) => Error::KeySizeRange,
+        (CryptoError::InvalidKey, Ctx::Import) => Error::AttributeValueInvalid,
+        (CryptoError::InvalidKey, _) => {
+            log::error!("stored key material was rejected by the crypto engine");
+            Error::KeyTypeInconsistent
+        }
+        (CryptoError::Internal, _) => {
+            log::error!("crypto engine internal error");
+            Error::FunctionFailed
+        }
+    }
+}
+
+/// The hash a digest mechanism (`CKM_SHA256`, ...) names.
+pub fn hash_of(mech: u64) -> Option<Hash> {
+    Some(match mech {
+        ck::CKM_SHA_1 => Hash::Sha1,
+        ck::CKM_SHA224 => Hash::Sha224,
+        ck::CKM_SHA256 => Hash::Sha256,
+        ck::CKM_SHA384 => Hash::Sha384,
+        ck::CKM_SHA512 => Hash::Sha512,
+        _ => return None,
+    })
+}
+
+/// The hash an MGF1 identifier (`CKG_MGF1_SHA256`, ...) names.
+pub fn hash_of_mgf(mgf: u64) -> Option<Hash> {
+    Some(match mgf {
+        ck::CKG_MGF1_SHA1 => Hash::Sha1,
+        ck::CKG_MGF1_SHA224 => Hash::Sha224,
+        ck::CKG_MGF1_SHA256 => Hash::Sha256,
+        ck::CKG_MGF1_SHA384 => Hash::Sha384,
+        ck::CKG_MGF1_SHA512 => Hash::Sha512,
+        _ => return None,
+    })
+}
+
+fn need(obj: &Object, ty: u64) -> Result<&[u8]> {
+    obj.get(ty).ok_or_else(|| {
+        log::error!("key {} lacks attribute 0x{ty:X}", obj.uid());
+        Error::KeyTypeInconsistent
+    })
+}
+
+fn check_key(obj: &Object, class: u64, key_types: &[u64]) -> Result<()> {
+    if obj.class() != Some(class) || !obj.key_type().is_some_and(|k| key_types.contains(&k)) {
+        log::info!("key {} does not fit the mechanism", obj.uid());
+        return Err(Error::KeyTypeInconsistent);
+    }
+    Ok(())
+}
+
+fn check_size(mech: u64, size: u64) -> Result<()> {
+    if let Some(d) = info(mech) {
+        if d.max > 0 && (size < d.min || size > d.max) {
+            log::info!("key size {size} is outside {}..={} for {}", d.min, d.max, d.name);
+            return Err(Error::KeySizeRange);
+        }
+    }
+    Ok(())
+}
+
+/// The RSA private key held in a private-key object.
+pub fn rsa_private(obj: &Object) -> Result<crypto::RsaPrivateKey> {
+    check_key(obj, ck::CKO_PRIVATE_KEY, &[ck::CKK_RSA])?;
+    let c = crypto::RsaComponents {
+        n: need(obj, ck::CKA_MODULUS)?.to_vec(),
+        e: need(obj, ck::CKA_PUBLIC_EXPONENT)?.to_vec(),
+        d: need(obj, ck::CKA_PRIVATE_EXPONENT)?.to_vec(),
+        p: obj.get(ck::CKA_PRIME_1).unwrap_or_default().to_vec(),
+        q: obj.get(ck::CKA_PRIME_2).unwrap_or_default().to_vec(),
+        dp: obj.get(ck::CKA_EXPONENT_1).unwrap_or_default().to_vec(),
+        dq: obj.get(ck::CKA_EXPONENT_2).unwrap_or_default().to_vec(),
+        qinv: obj.get(ck::CKA_COEFFICIENT).unwrap_or_default().to_vec(),
+    };
+    crypto::RsaPrivateKey::from_components(&c).map_err(|e| map_crypto(e, Ctx::Sign))
+}
+
+/// The RSA public key of a public- or private-key object.
+pub fn rsa_public(obj: &Object) -> Result<crypto::RsaPublicKey> {
+    if obj.key_type() != Some(ck::CKK_RSA) {
+        return Err(Error::KeyTypeInconsistent);
+    }
+    crypto::RsaPublicKey::from_components(need(obj, ck::CKA_MODULUS)?, need(obj, ck::CKA_PUBLIC_EXPONENT)?)
+        .map_err(|e| map_crypto(e, Ctx::Verify))
+}
+
+/// DER `PrintableString "edwards25519"` and the id-Ed25519 OID, the two forms of
+/// `CKA_EC_PARAMS` PKCS#11 3.0 allows for Ed25519.
+pub const ED25519_PARAMS_NAME: &[u8] = b"\x13\x0cedwards25519";
+pub const ED25519_PARAMS_OID: &[u8] = &[0x06, 0x03, 0x2B, 0x65, 0x70];
+
+/// Whether `params` names Ed25519.
+pub fn is_ed25519_params(params: &[u8]) -> bool {
+    params == ED25519_PARAMS_NAME || params == ED25519_PARAMS_OID
+}
+
+/// The curve `CKA_EC_PARAMS` names.
+pub fn curve_of(obj: &Object) -> Result<crypto::Curve> {
+    crypto::Curve::from_oid_der(need(obj, ck::CKA_EC_PARAMS)?).ok_or(Error::CurveNotSupported)
+}
+
+/// Wraps a point in a DER OCTET STRING, the form of `CKA_EC_POINT`.
+pub fn der_octet_string(v: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x04];
+    let n = v.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes = n.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(v);
+    out
+}
+
+/// Reads a DER OCTET STRING (definite length, minimal encoding, nothing after it).
+pub fn der_octet_string_inner(v: &[u8]) -> Option<&[u8]> {
+    let (&tag, rest) = v.split_first()?;
+    if tag != 0x04 {
+        return None;
+    }
+    let (&l0, rest) = rest.split_first()?;
+    let (len, rest) = if l0 < 0x80 {
+        (l0 as usize, rest)
+    } else {
+        let n = (l0 & 0x7F) as usize;
+        if n == 0 || n > 4 || rest.len() < n || rest[0] == 0 {
+            return None;
+        }
+        let len = rest[..n].iter().fold(0usize, |a, b| (a << 8) | *b as usize);
+        if len < 0x80 {
+            return None;
+        }
+        (len, &rest[n..])
+    };
+    (rest.len() == len).then_some(rest)
+}
+
+/// The raw public point of an EC or Edwards public key object (DER or raw `CKA_EC_POINT`).
+pub fn ec_point(obj: &Object) -> Result<Vec<u8>> {
+    let p = need(obj, ck::CKA_EC_POINT)?;
+    Ok(der_octet_string_inner(p).unwrap_or(p).to_vec())
+}
+
+fn secret_value(obj: &Object) -> Result<&[u8]> {
+    need(obj, ck::CKA_VALUE)
+}
+
+fn aes_key(obj: &Object, mech: u64) -> Result<Zeroizing<Vec<u8>>> {
+    check_key(obj, ck::CKO_SECRET_KEY, &[ck::CKK_AES])?;
+    let v = secret_value(obj)?;
+    check_size(mech, v.len() as u64)?;
+    Ok(Zeroizing::new(v.to_vec()))
+}
+
+/// A multi-part encryption or decryption.
+pub trait CipherOp: Send {
+    fn update(&mut self, input: &[u8]) -> Result<Vec<u8>>;
+    fn finish(&mut self) -> Result<Vec<u8>>;
+    /// An upper bound on what `update(n more bytes)` followed by `finish()` can produce.
+    fn out_bound(&self, more: usize) -> usize;
+}
+
+/// A multi-part signature or MAC.
+pub trait SignOp: Send {
+    fn update(&mut self, data: &[u8]) -> Result<()>;
+    fn finish(&mut self) -> Result<Vec<u8>>;
+    /// The signature length.
+    fn sig_len(&self) -> usize;
+}
+
+/// A multi-part verification.
+pub trait VerifyOp: Send {
+    fn update(&mut self, data: &[u8]) -> Result<()>;
+    fn finish(&mut self, signature: &[u8]) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cipher::{pkcs7_pad, pkcs7_unpad};
+    use super::*;
+    use zeroize::Zeroizing;
+
+    #[test]
+    fn der_octet_strings_round_trip_and_reject_junk() {
+        for n in [0usize, 1, 65, 127, 128, 133, 300, 70000] {
+            let v = vec![0xAB; n];
+            let d = der_octet_string(&v);
+            assert_eq!(der_octet_string_inner(&d), Some(&v[..]), "len {n}");
+        }
+        assert_eq!(der_octet_string_inner(&[0x04, 0x02, 1]), None);
+        assert_eq!(der_octet_string_inner(&[0x04, 0x81, 0x05, 1, 2, 3, 4, 5]), None);
+        assert_eq!(der_octet_string_inner(&[0x03, 0x01, 1]), None);
+        assert_eq!(der_octet_string_inner(&[0x04, 0x01, 1, 2]), None);
+    }
+
+    #[test]
+    fn pkcs7_padding() {
+        let p = pkcs7_pad(b"12345678", 8);
+        assert_eq!(p.len(), 16);
+        assert_eq!(pkcs7_unpad(p, 8).unwrap(), b"12345678");
+        assert_eq!(
+            pkcs7_unpad(Zeroizing::new(vec![1, 2, 3, 4, 5, 6, 7, 9]), 8).unwrap_err(),
+            Error::EncryptedDataInvalid
+        );
+    }
+
+    #[test]
+    fn crypto_error_mapping_depends_on_the_function() {
+        assert_eq!(
+            map_crypto(CryptoError::DataLenRange, Ctx::Decrypt),
+            Error::EncryptedDataLenRange
+        );
+        assert_eq!(
+            map_crypto(CryptoError::DataLenRange, Ctx::Encrypt),
+            Error::DataLenRange
+        );
+        assert_eq!(
+            map_crypto(CryptoError::DecryptFailed, Ctx::Decrypt),
+            Error::EncryptedDataInvalid
+        );
+        assert_eq!(
+            map_crypto(CryptoError::SignatureInvalid, Ctx::Verify),
+            Error::SignatureInvalid
+        );
+    }
+}

@@ -1,0 +1,504 @@
+//! Digest, signature, MAC and verification operations.
+
+use super::cipher::left_pad;
+use super::{
+    aes_key, check_key, check_size, curve_of, ec_point, hash_of, hash_of_mgf, map_crypto, rsa_private,
+    rsa_public, secret_value, Ctx, SignOp, VerifyOp, MAX_BUFFERED_INPUT,
+};
+use crate::crypto::{self, AesCmac, CryptoError, Hash, Hmac};
+use crate::error::{Error, Result};
+use crate::mechanism::{Mechanism, Param};
+use crate::object::Object;
+use cryptoki_sys as ck;
+use zeroize::Zeroizing;
+
+struct Digesting {
+    d: crypto::Digest,
+}
+
+/// A multi-part digest.
+pub struct DigestOp {
+    d: Digesting,
+    hash: Hash,
+}
+
+impl DigestOp {
+    pub fn new(m: &Mechanism) -> Result<Self> {
+        if m.param != Param::None {
+            return Err(Error::MechanismParamInvalid);
+        }
+        let hash = hash_of(m.mech).ok_or(Error::MechanismInvalid)?;
+        Ok(DigestOp {
+            d: Digesting {
+                d: crypto::Digest::new(hash),
+            },
+            hash,
+        })
+    }
+    pub fn update(&mut self, data: &[u8]) {
+        self.d.d.update(data);
+    }
+    /// The digest of everything so far (the operation itself is left as it was).
+    pub fn finish(&mut self) -> Vec<u8> {
+        self.d.d.clone().finish()
+    }
+    pub fn len(&self) -> usize {
+        self.hash.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// How a signature mechanism treats its input before the key is used.
+enum Pre {
+    /// The caller's bytes are signed as they are (bounded).
+    Raw(Zeroizing<Vec<u8>>, usize),
+    /// The input is hashed.
+    Hashed(crypto::Digest),
+}
+
+impl Pre {
+    fn update(&mut self, data: &[u8]) -> Result<()> {
+        match self {
+            Pre::Raw(buf, max) => {
+                if buf.len() + data.len() > *max {
+                    return Err(Error::DataLenRange);
+                }
+                buf.extend_from_slice(data);
+            }
+            Pre::Hashed(d) => d.update(data),
+        }
+        Ok(())
+    }
+    fn take(&mut self) -> Zeroizing<Vec<u8>> {
+        match std::mem::replace(self, Pre::Raw(Zeroizing::new(Vec::new()), 0)) {
+            Pre::Raw(b, _) => b,
+            Pre::Hashed(d) => Zeroizing::new(d.finish()),
+        }
+    }
+}
+
+enum SigKey {
+    RsaRaw(crypto::RsaPrivateKey),
+    RsaPkcs1(crypto::RsaPrivateKey, Option<Hash>),
+    RsaPss(crypto::RsaPrivateKey, Hash, Hash, usize),
+    Ecdsa(crypto::EcPrivateKey),
+    Ed25519(Zeroizing<Vec<u8>>),
+    Hmac(Box<Hmac>),
+    Cmac(AesCmac),
+}
+
+enum VerKey {
+    RsaRaw(crypto::RsaPublicKey),
+    RsaPkcs1(crypto::RsaPublicKey, Option<Hash>),
+    RsaPss(crypto::RsaPublicKey, Hash, Hash, usize),
+    Ecdsa(crypto::EcPublicKey),
+    Ed25519(Vec<u8>),
+    Mac(Box<dyn SignOp>),
+}
+
+struct Signer {
+    pre: Pre,
+    key: Option<SigKey>,
+    len: usize,
+}
+
+fn with_prefix(h: Option<Hash>, digest: &[u8]) -> Vec<u8> {
+    match h {
+        Some(h) => {
+            let mut v = h.digest_info_prefix().to_vec();
+            v.extend_from_slice(digest);
+            v
+        }
+        None => digest.to_vec(),
+    }
+}
+
+impl SignOp for Signer {
+    fn update(&mut self, data: &[u8]) -> Result<()> {
+        match self.key.as_mut() {
+            Some(SigKey::Hmac(h)) => {
+                h.update(data);
+                Ok(())
+            }
+            Some(SigKey::Cmac(c)) => c.update(data).map_err(|e| map_crypto(e, Ctx::Sign)),
+            _ => self.pre.update(data),
+        }
+    }
+    fn finish(&mut self) -> Result<Vec<u8>> {
+        let key = self.key.take().ok_or(Error::OperationNotInitialized)?;
+        let input = self.pre.take();
+        let r = match key {
+            SigKey::RsaRaw(k) => {
+                let n = k.size();
+                k.raw_private(&left_pad(&input, n)).map(|v| v.to_vec())
+            }
+            SigKey::RsaPkcs1(k, h) => k.sign_pkcs1_raw(&with_prefix(h, &input)),
+            SigKey::RsaPss(k, h, mgf, salt) => {
+                if input.len() != h.len() {
+                    return Err(Error::DataLenRange);
+                }
+                k.sign_pss(&input, h, mgf, salt)
+            }
+            SigKey::Ecdsa(k) => k.sign_digest(&input),
+            SigKey::Ed25519(seed) => crypto::ed25519_sign(&seed, &input).map(|s| s.to_vec()),
+            SigKey::Hmac(h) => Ok((*h).finish()),
+            SigKey::Cmac(c) => c.finish().map(|t| t.to_vec()),
+        };
+        r.map_err(|e| map_crypto(e, Ctx::Sign))
+    }
+    fn sig_len(&self) -> usize {
+        self.len
+    }
+}
+
+struct Verifier {
+    pre: Pre,
+    key: Option<VerKey>,
+}
+
+impl VerifyOp for Verifier {
+    fn update(&mut self, data: &[u8]) -> Result<()> {
+        match self.key.as_mut() {
+            Some(VerKey::Mac(m)) => m.update(data),
+            _ => self.pre.update(data),
+        }
+    }
+    fn finish(&mut self, sig: &[u8]) -> Result<()> {
+        let key = self.key.take().ok_or(Error::OperationNotInitialized)?;
+        let input = self.pre.take();
+        let r = match key {
+            VerKey::RsaRaw(k) => {
+                if sig.len() != k.size() {
+                    return Err(Error::SignatureLenRange);
+                }
+                let want = left_pad(&input, k.size());
+                match k.raw_public(sig) {
+                    Ok(got) if crypto::ct_eq(&got, &want) => Ok(()),
+                    Ok(_) => Err(CryptoError::SignatureInvalid),
+                    Err(CryptoError::InvalidInput) => Err(CryptoError::SignatureInvalid),
+                    Err(e) => Err(e),
+                }
+            }
+            VerKey::RsaPkcs1(k, h) => {
+                if sig.len() != k.size() {
+                    return Err(Error::SignatureLenRange);
+                }
+                k.verify_pkcs1_raw(&with_prefix(h, &input), sig)
+            }
+            VerKey::RsaPss(k, h, mgf, salt) => {
+                if input.len() != h.len() {
+                    return Err(Error::DataLenRange);
+                }
+                if sig.len() != k.size() {
+                    return Err(Error::SignatureLenRange);
+                }
+                k.verify_pss(&input, h, mgf, salt, sig)
+            }
+            VerKey::Ecdsa(k) => k.verify_digest(&input, sig),
+            VerKey::Ed25519(pk) => {
+                if sig.len() != 64 {
+                    return Err(Error::SignatureLenRange);
+                }
+                crypto::ed25519_verify(&pk, &input, sig)
+            }
+            VerKey::Mac(mut m) => {
+                let mine = m.finish()?;
+                if sig.len() != mine.len() {
+                    return Err(Error::SignatureLenRange);
+                }
+                if crypto::ct_eq(&mine, sig) {
+                    Ok(())
+                } else {
+                    Err(CryptoError::SignatureInvalid)
+                }
+            }
+        };
+        r.map_err(|e| map_crypto(e, Ctx::Verify))
+    }
+}
+
+/// The digest a `CKM_SHAx_RSA_PKCS`, `_PSS` or `CKM_ECDSA_SHAx` mechanism applies.
+fn sig_hash(mech: u64) -> Option<Hash> {
+    Some(match mech {
+        ck::CKM_SHA1_RSA_PKCS | ck::CKM_SHA1_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA1 => Hash::Sha1,
+        ck::CKM_SHA224_RSA_PKCS | ck::CKM_SHA224_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA224 => Hash::Sha224,
+        ck::CKM_SHA256_RSA_PKCS | ck::CKM_SHA256_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA256 => Hash::Sha256,
+        ck::CKM_SHA384_RSA_PKCS | ck::CKM_SHA384_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA384 => Hash::Sha384,
+        ck::CKM_SHA512_RSA_PKCS | ck::CKM_SHA512_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA512 => Hash::Sha512,
+        _ => return None,
+    })
+}
+
+fn hmac_hash(mech: u64) -> Option<Hash> {
+    Some(match mech {
+        ck::CKM_SHA_1_HMAC => Hash::Sha1,
+        ck::CKM_SHA224_HMAC => Hash::Sha224,
+        ck::CKM_SHA256_HMAC => Hash::Sha256,
+        ck::CKM_SHA384_HMAC => Hash::Sha384,
+        ck::CKM_SHA512_HMAC => Hash::Sha512,
+        _ => return None,
+    })
+}
+
+fn pss_params(m: &Mechanism, fixed: Option<Hash>) -> Result<(Hash, Hash, usize)> {
+    let Param::Pss { hash, mgf, salt_len } = &m.param else {
+        return Err(Error::MechanismParamInvalid);
+    };
+    let h = hash_of(*hash).ok_or(Error::MechanismParamInvalid)?;
+    let g = hash_of_mgf(*mgf).ok_or(Error::MechanismParamInvalid)?;
+    if fixed.is_some_and(|f| f != h) || *salt_len > 1024 {
+        log::info!("PSS parameters do not match the mechanism");
+        return Err(Error::MechanismParamInvalid);
+    }
+    Ok((h, g, *salt_len as usize))
+}
+
+fn pre_for(mech: u64, raw_max: usize) -> Pre {
+    match sig_hash(mech) {
+        Some(h) => Pre::Hashed(crypto::Digest::new(h)),
+        None => Pre::Raw(Zeroizing::new(Vec::new()), raw_max),
+    }
+}
+
+fn mac_key(m: &Mechanism, key: &Object) -> Result<SigKey> {
+    if let Some(h) = hmac_hash(m.mech) {
+        check_key(
+            key,
+            ck::CKO_SECRET_KEY,
+            &[
+                ck::CKK_GENERIC_SECRET,
+                ck::CKK_SHA_1_HMAC,
+                ck::CKK_SHA224_HMAC,
+                ck::CKK_SHA256_HMAC,
+                ck::CKK_SHA384_HMAC,
+                ck::CKK_SHA512_HMAC,
+            ],
+        )?;
+        if m.param != Param::None {
+            return Err(Error::MechanismParamInvalid);
+        }
+        return Ok(SigKey::Hmac(Box::new(Hmac::new(h, secret_value(key)?))));
+    }
+    if m.mech == ck::CKM_AES_CMAC {
+        let k = aes_key(key, m.mech)?;
+        return AesCmac::new(&k)
+            .map(SigKey::Cmac)
+            .map_err(|e| map_crypto(e, Ctx::Sign));
+    }
+    Err(Error::MechanismInvalid)
+}
+
+fn mac_len(m: &Mechanism) -> usize {
+    hmac_hash(m.mech).map_or(16, Hash::len)
+}
+
+/// Starts a signature (or MAC) with `key`.
+pub fn signer(m: &Mechanism, key: &Object) -> Result<Box<dyn SignOp>> {
+    let mech = m.mech;
+    if hmac_hash(mech).is_some() || mech == ck::CKM_AES_CMAC {
+        let k = mac_key(m, key)?;
+        return Ok(Box::new(Signer {
+            pre: Pre::Raw(Zeroizing::new(Vec::new()), 0),
+            key: Some(k),
+            len: mac_len(m),
+        }));
+    }
+    match mech {
+        ck::CKM_RSA_X_509 => {
+            if m.param != Param::None {
+                return Err(Error::MechanismParamInvalid);
+            }
+            let k = rsa_private(key)?;
+            check_size(mech, k.bits() as u64)?;
+            let len = k.size();
+            Ok(Box::new(Signer {
+                pre: pre_for(mech, len),
+                key: Some(SigKey::RsaRaw(k)),
+                len,
+            }))
+        }
+        ck::CKM_RSA_PKCS
+        | ck::CKM_SHA1_RSA_PKCS
+        | ck::CKM_SHA224_RSA_PKCS
+        | ck::CKM_SHA256_RSA_PKCS
+        | ck::CKM_SHA384_RSA_PKCS
+        | ck::CKM_SHA512_RSA_PKCS
+        | ck::CKM_RSA_PKCS_PSS
+        | ck::CKM_SHA1_RSA_PKCS_PSS
+        | ck::CKM_SHA224_RSA_PKCS_PSS
+        | ck::CKM_SHA256_RSA_PKCS_PSS
+        | ck::CKM_SHA384_RSA_PKCS_PSS
+        | ck::CKM_SHA512_RSA_PKCS_PSS => {
+            let k = rsa_private(key)?;
+            check_size(mech, k.bits() as u64)?;
+            let len = k.size();
+            let pss = matches!(
+                mech,
+                ck::CKM_RSA_PKCS_PSS
+                    | ck::CKM_SHA1_RSA_PKCS_PSS
+                    | ck::CKM_SHA224_RSA_PKCS_PSS
+                    | ck::CKM_SHA256_RSA_PKCS_PSS
+                    | ck::CKM_SHA384_RSA_PKCS_PSS
+                    | ck::CKM_SHA512_RSA_PKCS_PSS
+            );
+            let key = if pss {
+                let (h, g, s) = pss_params(m, sig_hash(mech))?;
+                SigKey::RsaPss(k, h, g, s)
+            } else {
+                if m.param != Param::None {
+                    return Err(Error::MechanismParamInvalid);
+                }
+                SigKey::RsaPkcs1(k, sig_hash(mech))
+            };
+            Ok(Box::new(Signer {
+                pre: pre_for(mech, len),
+                key: Some(key),
+                len,
+            }))
+        }
+        ck::CKM_ECDSA
+        | ck::CKM_ECDSA_SHA1
+        | ck::CKM_ECDSA_SHA224
+        | ck::CKM_ECDSA_SHA256
+        | ck::CKM_ECDSA_SHA384
+        | ck::CKM_ECDSA_SHA512 => {
+            check_key(key, ck::CKO_PRIVATE_KEY, &[ck::CKK_EC])?;
+            let curve = curve_of(key)?;
+            let k = crypto::EcPrivateKey::from_scalar(curve, secret_value(key)?)
+                .map_err(|e| map_crypto(e, Ctx::Sign))?;
+            let len = 2 * curve.order_len();
+            Ok(Box::new(Signer {
+                pre: pre_for(mech, 1024),
+                key: Some(SigKey::Ecdsa(k)),
+                len,
+            }))
+        }
+        ck::CKM_EDDSA => {
+            check_key(key, ck::CKO_PRIVATE_KEY, &[ck::CKK_EC_EDWARDS])?;
+            check_eddsa_param(&m.param)?;
+            let seed = Zeroizing::new(secret_value(key)?.to_vec());
+            Ok(Box::new(Signer {
+                pre: Pre::Raw(Zeroizing::new(Vec::new()), MAX_BUFFERED_INPUT),
+                key: Some(SigKey::Ed25519(seed)),
+                len: 64,
+            }))
+        }
+        _ => Err(Error::MechanismInvalid),
+    }
+}
+
+fn check_eddsa_param(p: &Param) -> Result<()> {
+    match p {
+        Param::None => Ok(()),
+        Param::Eddsa {
+            prehash: false,
+            context: None,
+        } => Ok(()),
+        _ => {
+            log::info!("only pure Ed25519 (no prehash, no context) is supported");
+            Err(Error::MechanismParamInvalid)
+        }
+    }
+}
+
+/// Starts a verification with `key` (a public key, or the secret key of a MAC).
+pub fn verifier(m: &Mechanism, key: &Object) -> Result<Box<dyn VerifyOp>> {
+    let mech = m.mech;
+    if hmac_hash(mech).is_some() || mech == ck::CKM_AES_CMAC {
+        let k = mac_key(m, key)?;
+        let s: Box<dyn SignOp> = Box::new(Signer {
+            pre: Pre::Raw(Zeroizing::new(Vec::new()), 0),
+            key: Some(k),
+            len: mac_len(m),
+        });
+        return Ok(Box::new(Verifier {
+            pre: Pre::Raw(Zeroizing::new(Vec::new()), 0),
+            key: Some(VerKey::Mac(s)),
+        }));
+    }
+    if key.class() != Some(ck::CKO_PUBLIC_KEY) {
+        return Err(Error::KeyTypeInconsistent);
+    }
+    match mech {
+        ck::CKM_RSA_X_509 => {
+            if m.param != Param::None {
+                return Err(Error::MechanismParamInvalid);
+            }
+            let k = rsa_public(key)?;
+            check_size(mech, k.bits() as u64)?;
+            let len = k.size();
+            Ok(Box::new(Verifier {
+                pre: pre_for(mech, len),
+                key: Some(VerKey::RsaRaw(k)),
+            }))
+        }
+        ck::CKM_RSA_PKCS
+        | ck::CKM_SHA1_RSA_PKCS
+        | ck::CKM_SHA224_RSA_PKCS
+        | ck::CKM_SHA256_RSA_PKCS
+        | ck::CKM_SHA384_RSA_PKCS
+        | ck::CKM_SHA512_RSA_PKCS
+        | ck::CKM_RSA_PKCS_PSS
+        | ck::CKM_SHA1_RSA_PKCS_PSS
+        | ck::CKM_SHA224_RSA_PKCS_PSS
+        | ck::CKM_SHA256_RSA_PKCS_PSS
+        | ck::CKM_SHA384_RSA_PKCS_PSS
+        | ck::CKM_SHA512_RSA_PKCS_PSS => {
+            let k = rsa_public(key)?;
+            check_size(mech, k.bits() as u64)?;
+            let len = k.size();
+            let pss = !matches!(
+                mech,
+                ck::CKM_RSA_PKCS
+                    | ck::CKM_SHA1_RSA_PKCS
+                    | ck::CKM_SHA224_RSA_PKCS
+                    | ck::CKM_SHA256_RSA_PKCS
+                    | ck::CKM_SHA384_RSA_PKCS
+                    | ck::CKM_SHA512_RSA_PKCS
+            );
+            let key = if pss {
+                let (h, g, s) = pss_params(m, sig_hash(mech))?;
+                VerKey::RsaPss(k, h, g, s)
+            } else {
+                if m.param != Param::None {
+                    return Err(Error::MechanismParamInvalid);
+                }
+                VerKey::RsaPkcs1(k, sig_hash(mech))
+            };
+            Ok(Box::new(Verifier {
+                pre: pre_for(mech, len),
+                key: Some(key),
+            }))
+        }
+        ck::CKM_ECDSA
+        | ck::CKM_ECDSA_SHA1
+        | ck::CKM_ECDSA_SHA224
+        | ck::CKM_ECDSA_SHA256
+        | ck::CKM_ECDSA_SHA384
+        | ck::CKM_ECDSA_SHA512 => {
+            if key.key_type() != Some(ck::CKK_EC) {
+                return Err(Error::KeyTypeInconsistent);
+            }
+            let curve = curve_of(key)?;
+            let k = crypto::EcPublicKey::from_point(curve, &ec_point(key)?)
+                .map_err(|e| map_crypto(e, Ctx::Verify))?;
+            Ok(Box::new(Verifier {
+                pre: pre_for(mech, 1024),
+                key: Some(VerKey::Ecdsa(k)),
+            }))
+        }
+        ck::CKM_EDDSA => {
+            if key.key_type() != Some(ck::CKK_EC_EDWARDS) {
+                return Err(Error::KeyTypeInconsistent);
+            }
+            check_eddsa_param(&m.param)?;
+            Ok(Box::new(Verifier {
+                pre: Pre::Raw(Zeroizing::new(Vec::new()), MAX_BUFFERED_INPUT),
+                key: Some(VerKey::Ed25519(ec_point(key)?)),
+            }))
+        }
+        _ => Err(Error::MechanismInvalid),
+    }
+}
