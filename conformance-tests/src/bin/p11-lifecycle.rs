@@ -130,11 +130,21 @@ fn exercise(fl: &'static CK_FUNCTION_LIST, c: &mut Checker, what: &str) {
                         if rv != CKR_OK || n == 0 {
                             return Err(format!("C_GetSlotList: {} n={n}", rv_name(rv)));
                         }
+                        // Other processes may add slots between the two calls:
+                        // CKR_BUFFER_TOO_SMALL then reports the new count.
                         let mut slots = vec![0; n as usize];
-                        // SAFETY: buffer of n entries.
-                        let rv = unsafe { (fl.C_GetSlotList.unwrap())(CK_TRUE, slots.as_mut_ptr(), &mut n) };
-                        if rv != CKR_OK {
-                            return Err(format!("C_GetSlotList: {}", rv_name(rv)));
+                        loop {
+                            // SAFETY: buffer of n entries.
+                            let rv =
+                                unsafe { (fl.C_GetSlotList.unwrap())(CK_TRUE, slots.as_mut_ptr(), &mut n) };
+                            if rv == CKR_BUFFER_TOO_SMALL && n as usize > slots.len() {
+                                slots.resize(n as usize, 0);
+                                continue;
+                            }
+                            if rv != CKR_OK {
+                                return Err(format!("C_GetSlotList: {}", rv_name(rv)));
+                            }
+                            break;
                         }
                         let mut ti = CK_TOKEN_INFO::default();
                         // SAFETY: valid out pointer.

@@ -134,19 +134,34 @@ fn main() {
     let pin = std::env::var("P11_USER_PIN").unwrap_or_else(|_| USER_PIN.to_string());
 
     harness::harness_dir();
-    let p11 = Pkcs11::new(harness::module_path()).expect("load module");
-    p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-        .expect("C_Initialize");
-    let slot = p11
-        .get_slots_with_token()
-        .expect("C_GetSlotList")
-        .into_iter()
-        .find(|s| {
-            p11.get_token_info(*s)
-                .map(|t| t.label().trim_end() == token_label)
-                .unwrap_or(false)
-        })
-        .unwrap_or_else(|| panic!("no token labelled {token_label}"));
+    // The token was initialised by the parent before this process started;
+    // a module that does not list it at once gets a few more tries (and the
+    // parent test reports the retries).
+    let mut attempts = 0;
+    let (p11, slot) = loop {
+        attempts += 1;
+        let p11 = Pkcs11::new(harness::module_path()).expect("load module");
+        p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+            .expect("C_Initialize");
+        let slot = p11
+            .get_slots_with_token()
+            .expect("C_GetSlotList")
+            .into_iter()
+            .find(|s| {
+                p11.get_token_info(*s)
+                    .map(|t| t.label().trim_end() == token_label)
+                    .unwrap_or(false)
+            });
+        if let Some(slot) = slot {
+            break (p11, slot);
+        }
+        if attempts >= 10 {
+            panic!("no token labelled {token_label} after {attempts} attempts");
+        }
+        let _ = p11.finalize();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    println!("worker {tag}: token found after {attempts} attempt(s)");
     let s = p11.open_rw_session(slot).expect("C_OpenSession");
     s.login(UserType::User, Some(&AuthPin::from(pin)))
         .expect("user C_Login");

@@ -1,6 +1,7 @@
 //! Elliptic curves (Weierstrass): key generation on P-256/P-384/P-521,
 //! ECDSA (checked with aws-lc-rs), ECDSA_SHA*, ECDH1_DERIVE.
 
+use crate::fixtures::*;
 use crate::util::*;
 use aws_lc_rs::signature as sig;
 use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
@@ -207,4 +208,44 @@ fn ecdh1_derive_agrees() {
         ),
         KeyFunctionNotPermitted
     );
+}
+
+#[test]
+fn import_ec_p256_keys() {
+    let (_slot, s) = user_token("ec-import");
+    let q = unhex(P256_Q);
+    let pk = s
+        .create_object(&[
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::EC),
+            Attribute::EcParams(P256_OID.to_vec()),
+            Attribute::EcPoint(der_octet_string(&q)),
+            Attribute::Verify(true),
+        ])
+        .expect("import EC public key");
+    let sk = s
+        .create_object(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::KeyType(KeyType::EC),
+            Attribute::EcParams(P256_OID.to_vec()),
+            Attribute::Value(unhex(P256_D)),
+            Attribute::Sign(true),
+            Attribute::Sensitive(true),
+        ])
+        .expect("import EC private key");
+    assert_eq!(ec_point(&s, pk), q);
+    assert_eq!(get_bytes(&s, sk, AttributeType::EcParams), P256_OID);
+    assert_ckr!(
+        raw_attr_len(&s, sk, AttributeType::Value).0,
+        CKR_ATTRIBUTE_SENSITIVE
+    );
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"imported");
+    let sig = s
+        .sign(&Mechanism::Ecdsa, sk, digest.as_ref())
+        .expect("sign with imported EC key");
+    s.verify(&Mechanism::Ecdsa, pk, digest.as_ref(), &sig)
+        .expect("verify with imported EC key");
+    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED, &q)
+        .verify(b"imported", &sig)
+        .expect("aws-lc-rs verifies the signature of the imported key");
 }

@@ -152,3 +152,24 @@ pub const CERT_SUBJECT: &[&str] = &[
 
 /// DER INTEGER of the certificate serial number
 pub const CERT_SERIAL: &[&str] = &["02145bd7281fce4450821b3510629dfc1cdf062d25f9"];
+
+/// The fixed RSA private key as a creation template.
+pub fn rsa_private_template(sensitive: bool) -> Vec<cryptoki::object::Attribute> {
+    use cryptoki::object::{Attribute, KeyType, ObjectClass};
+    vec![
+        Attribute::Class(ObjectClass::PRIVATE_KEY),
+        Attribute::KeyType(KeyType::RSA),
+        Attribute::Private(true),
+        Attribute::Sensitive(sensitive),
+        Attribute::Sign(true),
+        Attribute::Decrypt(true),
+        Attribute::Modulus(unhex(RSA_N)),
+        Attribute::PublicExponent(unhex(RSA_E)),
+        Attribute::PrivateExponent(unhex(RSA_D)),
+        Attribute::Prime1(unhex(RSA_P)),
+        Attribute::Prime2(unhex(RSA_Q)),
+        Attribute::Exponent1(unhex(RSA_DP)),
+        Attribute::Exponent2(unhex(RSA_DQ)),
+        Attribute::Coefficient(unhex(RSA_QINV)),
+    ]
+}

@@ -217,7 +217,7 @@ fn interface_list_and_get_interface() {
     // SAFETY: valid pointers.
     let rv = unsafe {
         lib.C_GetInterface(
-            b"No Such Interface\0".as_ptr() as *mut u8,
+            c"No Such Interface".as_ptr() as *mut u8,
             std::ptr::null_mut(),
             &mut iface,
             0,

@@ -305,7 +305,7 @@ fn pkcs1_v15_encrypt_decrypt() {
 fn imported_key_signature_matches_reference() {
     let (_slot, s) = user_token("rsa-import");
     let sk = s
-        .create_object(&crate::objects::rsa_private_template(true))
+        .create_object(&rsa_private_template(true))
         .expect("import the fixed RSA key");
     let mine = s.sign(&Mechanism::Sha256RsaPkcs, sk, MSG).unwrap();
     let kp = aws_lc_rs::rsa::KeyPair::from_pkcs8(&unhex(RSA_PKCS8)).unwrap();
@@ -362,4 +362,37 @@ fn key_usage_is_enforced() {
             &[]
         )
         .is_err());
+}
+
+#[test]
+fn import_rsa_key_pair_from_components() {
+    let (_slot, s) = user_token("rsa-import-parts");
+    let n = unhex(RSA_N);
+    let pk = s
+        .create_object(&[
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::RSA),
+            Attribute::Modulus(n.clone()),
+            Attribute::PublicExponent(unhex(RSA_E)),
+            Attribute::Verify(true),
+        ])
+        .expect("import RSA public key");
+    let sk = s
+        .create_object(&rsa_private_template(true))
+        .expect("import RSA private key");
+    assert_eq!(get_ulong(&s, pk, AttributeType::ModulusBits), 2048);
+    assert_eq!(get_bytes(&s, sk, AttributeType::Modulus), n);
+    assert!(!get_bool(&s, sk, AttributeType::Local));
+    let (rv, len) = raw_attr_len(&s, sk, AttributeType::PrivateExponent);
+    assert_ckr!(rv, CKR_ATTRIBUTE_SENSITIVE);
+    assert_eq!(len, CK_UNAVAILABLE_INFORMATION);
+    // Missing modulus.
+    assert_rv!(
+        s.create_object(&[
+            Attribute::Class(ObjectClass::PUBLIC_KEY),
+            Attribute::KeyType(KeyType::RSA),
+            Attribute::PublicExponent(unhex(RSA_E)),
+        ]),
+        TemplateIncomplete
+    );
 }

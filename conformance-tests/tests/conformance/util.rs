@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-pub use conformance_tests::harness::raw::{fl, fl30, rv_name};
+pub use conformance_tests::harness::raw::{fl30, rv_name};
 pub use conformance_tests::harness::*;
 pub use conformance_tests::{assert_ckr, assert_rv, p11};
 pub use cryptoki::mechanism::{Mechanism, MechanismType};
@@ -103,6 +103,13 @@ pub fn raw_set_bool(s: &Session, o: ObjectHandle, t: AttributeType, v: bool) -> 
     p11!(C_SetAttributeValue(s.handle(), o.handle(), &mut a, 1))
 }
 
+/// Adds `extra` to a template, replacing defaults of the same type (a
+/// template must not contain an attribute twice with different values).
+pub fn merge(t: &mut Vec<Attribute>, extra: &[Attribute]) {
+    t.retain(|a| !extra.iter().any(|e| e.attribute_type() == a.attribute_type()));
+    t.extend_from_slice(extra);
+}
+
 /// Generates an AES key of `len` bytes (session object unless `extra` says).
 #[track_caller]
 pub fn gen_aes(s: &Session, len: usize, extra: &[Attribute]) -> ObjectHandle {
@@ -111,7 +118,7 @@ pub fn gen_aes(s: &Session, len: usize, extra: &[Attribute]) -> ObjectHandle {
         Attribute::Encrypt(true),
         Attribute::Decrypt(true),
     ];
-    t.extend_from_slice(extra);
+    merge(&mut t, extra);
     s.generate_key(&Mechanism::AesKeyGen, &t)
         .unwrap_or_else(|e| panic!("C_GenerateKey(AES {len}): {e}"))
 }
@@ -124,7 +131,7 @@ pub fn import_secret(s: &Session, kt: KeyType, value: &[u8], extra: &[Attribute]
         Attribute::KeyType(kt),
         Attribute::Value(value.to_vec()),
     ];
-    t.extend_from_slice(extra);
+    merge(&mut t, extra);
     s.create_object(&t)
         .unwrap_or_else(|e| panic!("C_CreateObject(secret {kt:?}): {e}"))
 }
@@ -158,9 +165,9 @@ pub fn gen_rsa(
         Attribute::ModulusBits(bits.into()),
         Attribute::PublicExponent(vec![1, 0, 1]),
     ];
-    pubt.extend_from_slice(pub_extra);
+    merge(&mut pubt, pub_extra);
     let mut privt = vec![Attribute::Private(true)];
-    privt.extend_from_slice(priv_extra);
+    merge(&mut privt, priv_extra);
     s.generate_key_pair(&Mechanism::RsaPkcsKeyPairGen, &pubt, &privt)
         .unwrap_or_else(|e| panic!("C_GenerateKeyPair(RSA {bits}): {e}"))
 }
@@ -174,9 +181,9 @@ pub fn gen_ec(
     priv_extra: &[Attribute],
 ) -> (ObjectHandle, ObjectHandle) {
     let mut pubt = vec![Attribute::EcParams(params.to_vec())];
-    pubt.extend_from_slice(pub_extra);
+    merge(&mut pubt, pub_extra);
     let mut privt = vec![Attribute::Private(true)];
-    privt.extend_from_slice(priv_extra);
+    merge(&mut privt, priv_extra);
     s.generate_key_pair(&Mechanism::EccKeyPairGen, &pubt, &privt)
         .unwrap_or_else(|e| panic!("C_GenerateKeyPair(EC {}): {e}", hex::encode(params)))
 }

@@ -34,8 +34,6 @@ pub const NOT_SUPPORTED: &[&str] = &[
     "C_DecryptDigestUpdate",
     "C_SignEncryptUpdate",
     "C_DecryptVerifyUpdate",
-    "C_GetFunctionStatus",
-    "C_CancelFunction",
     "C_MessageEncryptInit",
     "C_EncryptMessage",
     "C_EncryptMessageBegin",

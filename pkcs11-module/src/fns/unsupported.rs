@@ -1,5 +1,6 @@
 //! Functions this module does not offer; each returns `CKR_FUNCTION_NOT_SUPPORTED` (after the
-//! initialisation check) and is listed with its reason in `docs/coverage.md`.
+//! initialisation check) and is listed with its reason in `docs/coverage.md`; and the two legacy
+//! parallel-function calls, which answer `CKR_FUNCTION_NOT_PARALLEL` as the spec says.
 
 use crate::abi::guard;
 use crate::state;
@@ -11,6 +12,26 @@ fn not_supported(name: &'static str) -> ck::CK_RV {
     guard(name, || {
         state::hsm()?;
         Err(Error::FunctionNotSupported)
+    })
+}
+
+/// `C_GetFunctionStatus` (§5.20): a legacy function; the spec's answer is
+/// `CKR_FUNCTION_NOT_PARALLEL`.
+#[no_mangle]
+pub unsafe extern "C" fn C_GetFunctionStatus(_hSession: ck::CK_SESSION_HANDLE) -> ck::CK_RV {
+    guard("C_GetFunctionStatus", || {
+        state::hsm()?;
+        Err(Error::FunctionNotParallel)
+    })
+}
+
+/// `C_CancelFunction` (§5.20): a legacy function; the spec's answer is
+/// `CKR_FUNCTION_NOT_PARALLEL`.
+#[no_mangle]
+pub unsafe extern "C" fn C_CancelFunction(_hSession: ck::CK_SESSION_HANDLE) -> ck::CK_RV {
+    guard("C_CancelFunction", || {
+        state::hsm()?;
+        Err(Error::FunctionNotParallel)
     })
 }
 
@@ -44,10 +65,6 @@ unsupported! {
     C_SignEncryptUpdate(h: H, a: B, b: U, c: B, d: PU);
     /// Dual-function (§5.14): not supported.
     C_DecryptVerifyUpdate(h: H, a: B, b: U, c: B, d: PU);
-    /// Legacy parallel function (§5.17): not supported.
-    C_GetFunctionStatus(h: H);
-    /// Legacy parallel function (§5.17): not supported.
-    C_CancelFunction(h: H);
     /// Message-based encryption (§5.18): not supported.
     C_MessageEncryptInit(h: H, m: M, k: O);
     /// Message-based encryption: not supported.

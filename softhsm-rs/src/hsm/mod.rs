@@ -375,6 +375,17 @@ impl Hsm {
         self.store().delete_token(slot)
     }
 
+    /// Number of (public, private) objects in the token of `slot` (admin CLI).
+    pub fn object_counts(&self, slot: u64) -> Result<(u64, u64)> {
+        let t = self.token(slot)?;
+        self.store().count(t.id)
+    }
+
+    /// The slot a new token would take (the last entry of [`Hsm::slot_list`]).
+    pub fn free_slot_id(&self) -> Result<u64> {
+        Ok(Self::free_slot(&self.store().tokens()?))
+    }
+
     /// Every initialised token (admin CLI).
     pub fn tokens(&self) -> Result<Vec<TokenRecord>> {
         self.store().tokens()
@@ -468,6 +479,15 @@ impl Hsm {
                 let Some(role) = current else {
                     return Err(Error::UserNotLoggedIn);
                 };
+                {
+                    let s = lock(&sess);
+                    let waiting = s.sign.as_ref().is_some_and(|a| a.needs_auth)
+                        || s.decrypt.as_ref().is_some_and(|a| a.needs_auth);
+                    if !waiting {
+                        log::info!("context-specific login without an operation that needs it");
+                        return Err(Error::OperationNotInitialized);
+                    }
+                }
                 let t = self.token(slot)?;
                 self.verify_pin(&t, role, pin)?;
                 lock(&sess).context_auth = true;

@@ -211,16 +211,25 @@ pub fn check_change(obj: &Object, ty: AttrType, value: &[u8], change: Change, so
         log::info!("attribute {} does not apply to this object", def.name);
         return Err(Error::AttributeTypeInvalid);
     }
-    if obj.get(ty) == Some(value) {
-        return Ok(());
+    if def.flags & attr::TOKEN_SET != 0 {
+        log::info!("attribute {} is set by the token only", def.name);
+        return Err(Error::AttributeReadOnly);
     }
     let changeable = match change {
         Change::Set => def.flags & attr::MODIFIABLE != 0,
         Change::Copy => def.flags & (attr::MODIFIABLE | attr::COPY_CHANGEABLE) != 0,
     };
-    if !changeable || def.flags & attr::TOKEN_SET != 0 {
+    // A copy template may repeat values it does not change; C_SetAttributeValue may not name
+    // an attribute it cannot change at all.
+    if change == Change::Copy && obj.get(ty) == Some(value) {
+        return Ok(());
+    }
+    if !changeable {
         log::info!("attribute {} cannot be changed by {change:?}", def.name);
         return Err(Error::AttributeReadOnly);
+    }
+    if obj.get(ty) == Some(value) {
+        return Ok(());
     }
     let new_true = value.first() == Some(&1);
     let cur_true = obj.bool(ty);
