@@ -264,10 +264,15 @@ impl Hsm {
     /// `C_GetAttributeValue`: one answer per requested type.
     pub fn get_attributes(&self, h: u64, object: u64, types: &[AttrType]) -> Result<Vec<AttrValue>> {
         let (_, slot, _) = self.session(h)?;
-        let obj = self.load(slot, object)?.obj;
+        let loaded = self.load(slot, object)?;
+        let obj = loaded.obj;
         Ok(types
             .iter()
             .map(|ty| match obj.get(*ty) {
+                // The sealed part of a public object cannot be opened without a login.
+                None if loaded.locked && obj.is_sealed_type(*ty) && applies(&obj, *ty) => {
+                    AttrValue::Sensitive
+                }
                 None => AttrValue::Invalid,
                 Some(_) if !obj.is_revealable(*ty) => AttrValue::Sensitive,
                 Some(v) => AttrValue::Value(v.to_vec()),
@@ -389,6 +394,16 @@ impl Hsm {
         }
         Ok(out)
     }
+}
+
+/// Whether attribute `ty` belongs to the class of `obj` (per the attribute table).
+fn applies(obj: &Object, ty: AttrType) -> bool {
+    attr::schema(
+        obj.class().unwrap_or(u64::MAX),
+        obj.key_type(),
+        obj.ulong(ck::CKA_CERTIFICATE_TYPE),
+    )
+    .is_some_and(|groups| groups.iter().flat_map(|g| g.iter()).any(|m| m.ty == ty))
 }
 
 /// Reads the value of `ty` as text for listings.

@@ -204,3 +204,31 @@ fn copy_may_change_token_and_private_but_not_class() {
         Error::AttributeReadOnly
     );
 }
+
+#[test]
+fn public_token_keys_are_sealed_and_need_a_login_to_use() {
+    let (h, s) = ready();
+    let k = h
+        .generate_key(
+            s,
+            &Mechanism::new(ck::CKM_AES_KEY_GEN),
+            &[
+                (ck::CKA_VALUE_LEN, enc_ulong(16)),
+                (ck::CKA_TOKEN, enc_bool(true)),
+                (ck::CKA_PRIVATE, enc_bool(false)),
+                (ck::CKA_SENSITIVE, enc_bool(false)),
+            ],
+        )
+        .unwrap();
+    assert!(matches!(h.get_attributes(s, k, &[ck::CKA_VALUE]).unwrap()[0], AttrValue::Value(_)));
+    h.logout(s).unwrap();
+    // Still visible (public), but its material is sealed under the token key.
+    assert_eq!(
+        h.get_attributes(s, k, &[ck::CKA_VALUE, ck::CKA_PRIME_1]).unwrap(),
+        vec![AttrValue::Sensitive, AttrValue::Invalid]
+    );
+    let m = Mechanism { mech: ck::CKM_AES_ECB, param: Param::None };
+    assert_eq!(h.cipher_init(s, &m, k, true).unwrap_err(), Error::UserNotLoggedIn);
+    h.login(s, ck::CKU_USER, b"user-pin").unwrap();
+    h.cipher_init(s, &m, k, true).unwrap();
+}
