@@ -6,6 +6,7 @@
 pub mod attr;
 pub mod config;
 pub mod crypto;
+pub mod der;
 pub mod error;
 pub mod hsm;
 pub mod logging;

@@ -5,6 +5,7 @@ use super::crypt::check_use;
 use super::Hsm;
 use crate::attr::{self, AttrType};
 use crate::crypto::{self, Curve, Hash};
+use crate::der;
 use crate::error::{Error, Result};
 use crate::mechanism::ops::{
     self, der_octet_string, der_octet_string_inner, is_ed25519_params, map_crypto, Ctx,
@@ -51,6 +52,37 @@ fn check_secret_len(key_type: u64, len: usize) -> Result<()> {
         log::info!("secret key length {len} is not valid for key type 0x{key_type:X}");
         return Err(Error::AttributeValueInvalid);
     }
+    Ok(())
+}
+
+/// Sets `CKA_PUBLIC_KEY_INFO` (the SubjectPublicKeyInfo) of a public or private key.
+fn set_public_key_info(obj: &mut Object) -> Result<()> {
+    let imp = |e| map_crypto(e, Ctx::Import);
+    let spki = match (obj.class(), obj.key_type()) {
+        (Some(ck::CKO_PUBLIC_KEY | ck::CKO_PRIVATE_KEY), Some(ck::CKK_RSA)) => der::spki_rsa(
+            obj.get(ck::CKA_MODULUS).unwrap_or_default(),
+            obj.get(ck::CKA_PUBLIC_EXPONENT).unwrap_or_default(),
+        ),
+        (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_EC)) => {
+            let params = obj.get(ck::CKA_EC_PARAMS).unwrap_or_default().to_vec();
+            der::spki_ec(&params, &ops::ec_point(obj)?)
+        }
+        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_EC)) => {
+            let params = obj.get(ck::CKA_EC_PARAMS).unwrap_or_default().to_vec();
+            let curve = ops::curve_of(obj)?;
+            let k = crypto::EcPrivateKey::from_scalar(curve, obj.get(ck::CKA_VALUE).unwrap_or_default())
+                .map_err(imp)?;
+            der::spki_ec(&params, &k.public_point())
+        }
+        (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_EC_EDWARDS)) => der::spki_ed25519(&ops::ec_point(obj)?),
+        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_EC_EDWARDS)) => {
+            let pk =
+                crypto::ed25519_public_from_seed(obj.get(ck::CKA_VALUE).unwrap_or_default()).map_err(imp)?;
+            der::spki_ed25519(&pk)
+        }
+        _ => return Ok(()),
+    };
+    obj.set(ck::CKA_PUBLIC_KEY_INFO, spki);
     Ok(())
 }
 
@@ -119,6 +151,8 @@ pub(super) fn complete_import(obj: &mut Object) -> Result<()> {
         }
         _ => {}
     }
+    // Computed from the key itself, so it can never disagree with the key material.
+    set_public_key_info(obj)?;
     Ok(())
 }
 
@@ -270,6 +304,8 @@ impl Hsm {
                 privk.set(ck::CKA_VALUE, seed.to_vec());
             }
         }
+        set_public_key_info(&mut pubk)?;
+        set_public_key_info(&mut privk)?;
         factory::finish_key(&mut pubk, Origin::Generate, Some(m.mech), None);
         factory::finish_key(&mut privk, Origin::Generate, Some(m.mech), None);
         let ph = self.insert_new(h, slot, rw, pubk)?;

@@ -220,15 +220,43 @@ fn public_token_keys_are_sealed_and_need_a_login_to_use() {
             ],
         )
         .unwrap();
-    assert!(matches!(h.get_attributes(s, k, &[ck::CKA_VALUE]).unwrap()[0], AttrValue::Value(_)));
+    assert!(matches!(
+        h.get_attributes(s, k, &[ck::CKA_VALUE]).unwrap()[0],
+        AttrValue::Value(_)
+    ));
     h.logout(s).unwrap();
     // Still visible (public), but its material is sealed under the token key.
     assert_eq!(
         h.get_attributes(s, k, &[ck::CKA_VALUE, ck::CKA_PRIME_1]).unwrap(),
         vec![AttrValue::Sensitive, AttrValue::Invalid]
     );
-    let m = Mechanism { mech: ck::CKM_AES_ECB, param: Param::None };
+    let m = Mechanism {
+        mech: ck::CKM_AES_ECB,
+        param: Param::None,
+    };
     assert_eq!(h.cipher_init(s, &m, k, true).unwrap_err(), Error::UserNotLoggedIn);
     h.login(s, ck::CKU_USER, b"user-pin").unwrap();
     h.cipher_init(s, &m, k, true).unwrap();
+}
+
+#[test]
+fn generated_keys_carry_their_subject_public_key_info() {
+    let (h, s) = ready();
+    let (p, k) = h
+        .generate_key_pair(
+            s,
+            &Mechanism::new(ck::CKM_RSA_PKCS_KEY_PAIR_GEN),
+            &[(ck::CKA_MODULUS_BITS, enc_ulong(2048))],
+            &[],
+        )
+        .unwrap();
+    let v = h.get_attributes(s, p, &[ck::CKA_PUBLIC_KEY_INFO]).unwrap();
+    let w = h.get_attributes(s, k, &[ck::CKA_PUBLIC_KEY_INFO]).unwrap();
+    assert_eq!(v, w, "private and public key report the same SPKI");
+    let AttrValue::Value(spki) = &v[0] else {
+        panic!("{v:?}")
+    };
+    // The SPKI parses as an RSA public key in aws-lc.
+    let parsed = aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki).unwrap();
+    assert_eq!(parsed.key_size_bits(), 2048);
 }

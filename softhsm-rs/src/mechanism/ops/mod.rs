@@ -144,44 +144,7 @@ pub fn curve_of(obj: &Object) -> Result<crypto::Curve> {
     crypto::Curve::from_oid_der(need(obj, ck::CKA_EC_PARAMS)?).ok_or(Error::CurveNotSupported)
 }
 
-/// Wraps a point in a DER OCTET STRING, the form of `CKA_EC_POINT`.
-pub fn der_octet_string(v: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x04];
-    let n = v.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let bytes = n.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(v);
-    out
-}
-
-/// Reads a DER OCTET STRING (definite length, minimal encoding, nothing after it).
-pub fn der_octet_string_inner(v: &[u8]) -> Option<&[u8]> {
-    let (&tag, rest) = v.split_first()?;
-    if tag != 0x04 {
-        return None;
-    }
-    let (&l0, rest) = rest.split_first()?;
-    let (len, rest) = if l0 < 0x80 {
-        (l0 as usize, rest)
-    } else {
-        let n = (l0 & 0x7F) as usize;
-        if n == 0 || n > 4 || rest.len() < n || rest[0] == 0 {
-            return None;
-        }
-        let len = rest[..n].iter().fold(0usize, |a, b| (a << 8) | *b as usize);
-        if len < 0x80 {
-            return None;
-        }
-        (len, &rest[n..])
-    };
-    (rest.len() == len).then_some(rest)
-}
+pub use crate::der::{octet_string as der_octet_string, octet_string_inner as der_octet_string_inner};
 
 /// The raw public point of an EC or Edwards public key object (DER or raw `CKA_EC_POINT`).
 pub fn ec_point(obj: &Object) -> Result<Vec<u8>> {
@@ -227,19 +190,6 @@ mod tests {
     use super::cipher::{pkcs7_pad, pkcs7_unpad};
     use super::*;
     use zeroize::Zeroizing;
-
-    #[test]
-    fn der_octet_strings_round_trip_and_reject_junk() {
-        for n in [0usize, 1, 65, 127, 128, 133, 300, 70000] {
-            let v = vec![0xAB; n];
-            let d = der_octet_string(&v);
-            assert_eq!(der_octet_string_inner(&d), Some(&v[..]), "len {n}");
-        }
-        assert_eq!(der_octet_string_inner(&[0x04, 0x02, 1]), None);
-        assert_eq!(der_octet_string_inner(&[0x04, 0x81, 0x05, 1, 2, 3, 4, 5]), None);
-        assert_eq!(der_octet_string_inner(&[0x03, 0x01, 1]), None);
-        assert_eq!(der_octet_string_inner(&[0x04, 0x01, 1, 2]), None);
-    }
 
     #[test]
     fn pkcs7_padding() {
