@@ -33,4 +33,7 @@ P11_MODULE="$(scripts/softhsm2-path.sh)" cargo test -p conformance-tests --test 
 step "real consumers: pkcs11-tool and p11tool"
 conformance-tests/scripts/consumers.sh "$MODULE"
 
+step "drop-in: a SoftHSMv2 configuration (SOFTHSM2_CONF) is honoured"
+scripts/dropin-check.sh "$MODULE"
+
 step "all tests passed"

@@ -1,14 +1,21 @@
 //! The one configuration file shared by the PKCS#11 module, the KMIP server and the CLI.
 //!
-//! Lookup order: the file named by `SOFTHSM_RS_CONF`; `$XDG_CONFIG_HOME/softhsm-rs/softhsm-rs.toml`
-//! (or `~/.config/...`); `/etc/softhsm-rs/softhsm-rs.toml`. With no file at all every setting has
-//! a default, and the store is a per-user file, so all three programs already share one keystore.
+//! Lookup order: the file named by `SOFTHSM_RS_CONF`; else, for drop-in use where SoftHSMv2 was
+//! configured, the SoftHSMv2 file named by `SOFTHSM2_CONF` (its `directories.tokendir` holds our
+//! store, `softhsm-rs.db`, and its `log.level` is honoured); else
+//! `$XDG_CONFIG_HOME/softhsm-rs/softhsm-rs.toml` (or `~/.config/...`); else
+//! `/etc/softhsm-rs/softhsm-rs.toml`. With no file at all every setting has a default, and the
+//! store is a per-user file, so all programs of a user already share one keystore.
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// Environment variable naming the configuration file.
 pub const CONF_ENV: &str = "SOFTHSM_RS_CONF";
+/// SoftHSMv2's configuration variable, honoured when `SOFTHSM_RS_CONF` is not set.
+pub const SOFTHSM2_CONF_ENV: &str = "SOFTHSM2_CONF";
+/// The store's file name inside a SoftHSMv2 token directory.
+pub const SOFTHSM2_STORE_NAME: &str = "softhsm-rs.db";
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -152,6 +159,9 @@ impl Config {
         if let Some(p) = std::env::var_os(CONF_ENV).filter(|p| !p.is_empty()) {
             return Config::from_file(Path::new(&p));
         }
+        if let Some(p) = std::env::var_os(SOFTHSM2_CONF_ENV).filter(|p| !p.is_empty()) {
+            return Config::from_softhsm2_file(Path::new(&p));
+        }
         for p in default_locations() {
             if p.is_file() {
                 return Config::from_file(&p);
@@ -166,6 +176,48 @@ impl Config {
             std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable(path.to_path_buf(), e))?;
         let mut c = Config::parse(&text).map_err(|e| ConfigError::Invalid(path.to_path_buf(), e))?;
         c.source = Some(path.to_path_buf());
+        Ok(c)
+    }
+
+    /// Reads a SoftHSMv2 configuration file (`key = value` lines, `#` comments): the store goes
+    /// into its `directories.tokendir`, and `log.level` maps onto ours. Other keys are ignored.
+    pub fn from_softhsm2_file(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable(path.to_path_buf(), e))?;
+        let mut c = Config::from_softhsm2(&text).map_err(|e| ConfigError::Invalid(path.to_path_buf(), e))?;
+        c.source = Some(path.to_path_buf());
+        Ok(c)
+    }
+
+    /// Parses SoftHSMv2 configuration text (see [`Config::from_softhsm2_file`]).
+    pub fn from_softhsm2(text: &str) -> Result<Config, String> {
+        let mut c = Config::default();
+        let mut tokendir = None;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            match k.trim() {
+                "directories.tokendir" => tokendir = Some(PathBuf::from(v.trim())),
+                "log.level" => {
+                    c.log.level = match v.trim().to_ascii_uppercase().as_str() {
+                        "ERROR" => "error",
+                        "WARNING" => "warn",
+                        "INFO" => "info",
+                        "DEBUG" => "debug",
+                        _ => "warn",
+                    }
+                    .into()
+                }
+                _ => {}
+            }
+        }
+        let dir = tokendir.ok_or("directories.tokendir is not set")?;
+        c.store.path = Some(dir.join(SOFTHSM2_STORE_NAME));
         Ok(c)
     }
 
@@ -257,6 +309,17 @@ mod tests {
         assert!(Config::parse("[pin]\nmax_failures = 0\n").is_err());
         assert!(Config::parse("[log]\nlevel = \"loud\"\n").is_err());
         assert!(Config::parse("[nope]\n").is_err());
+    }
+
+    #[test]
+    fn softhsm2_configuration_places_the_store_in_its_token_directory() {
+        let c = Config::from_softhsm2(
+            "# SoftHSMv2\ndirectories.tokendir = /tmp/ci-tokens/\nobjectstore.backend = file\nlog.level = DEBUG\n",
+        )
+        .unwrap();
+        assert_eq!(c.store_path(), PathBuf::from("/tmp/ci-tokens/softhsm-rs.db"));
+        assert_eq!(c.log.level, "debug");
+        assert!(Config::from_softhsm2("log.level = INFO\n").is_err());
     }
 
     #[test]
