@@ -181,8 +181,21 @@ pub fn value_out(ty: ck::CK_ATTRIBUTE_TYPE, v: &[u8]) -> Vec<u8> {
 ///
 /// # Safety
 /// `p` must be NULL or point to `n` `CK_ATTRIBUTE`s whose `pValue`/`ulValueLen` describe
-/// readable memory.
+/// readable memory (for attribute-array types: an array of `CK_ATTRIBUTE`, one level deep).
 pub unsafe fn template(p: *const ck::CK_ATTRIBUTE, n: ck::CK_ULONG) -> Result<Vec<(u64, Vec<u8>)>> {
+    // SAFETY: forwarded contract; depth 0 allows one nested level.
+    unsafe { template_at(p, n, 0) }
+}
+
+const ATTR_SIZE: usize = std::mem::size_of::<ck::CK_ATTRIBUTE>();
+
+/// # Safety
+/// As [`template`].
+unsafe fn template_at(
+    p: *const ck::CK_ATTRIBUTE,
+    n: ck::CK_ULONG,
+    depth: usize,
+) -> Result<Vec<(u64, Vec<u8>)>> {
     let n = usize::try_from(n).map_err(|_| Error::ArgumentsBad)?;
     if n == 0 {
         return Ok(Vec::new());
@@ -205,6 +218,23 @@ pub unsafe fn template(p: *const ck::CK_ATTRIBUTE, n: ck::CK_ULONG) -> Result<Ve
                 attr::name(a.type_)
             );
             return Err(Error::AttributeValueInvalid);
+        }
+        if attr::def(a.type_).map(|d| d.kind) == Some(Kind::AttrArray) {
+            if depth > 0 || len % ATTR_SIZE != 0 {
+                log::info!("attribute array {} is malformed or nested", attr::name(a.type_));
+                return Err(Error::AttributeValueInvalid);
+            }
+            // SAFETY: an attribute array's pValue is an array of len / size_of(CK_ATTRIBUTE)
+            // attributes (contract); depth is bounded to one level.
+            let inner = unsafe {
+                template_at(
+                    a.pValue as *const ck::CK_ATTRIBUTE,
+                    (len / ATTR_SIZE) as ck::CK_ULONG,
+                    depth + 1,
+                )
+            }?;
+            out.push((a.type_ as u64, attr::enc_array(&inner)));
+            continue;
         }
         // SAFETY: pValue/ulValueLen describe the caller's value (contract of this fn).
         let raw = unsafe { input(a.pValue as *const u8, a.ulValueLen) }?;
@@ -237,6 +267,33 @@ pub unsafe fn fill_template(
             AttrValue::Sensitive => {
                 a.ulValueLen = ck::CK_UNAVAILABLE_INFORMATION;
                 rv = Err(Error::AttributeSensitive);
+            }
+            AttrValue::Value(v) if attr::def(a.type_).map(|d| d.kind) == Some(Kind::AttrArray) => {
+                let entries = attr::dec_array(v).unwrap_or_default();
+                let need = entries.len() * ATTR_SIZE;
+                if a.pValue.is_null() {
+                    a.ulValueLen = need as ck::CK_ULONG;
+                } else if (a.ulValueLen as usize) < need {
+                    a.ulValueLen = ck::CK_UNAVAILABLE_INFORMATION;
+                    rv = Err(Error::BufferTooSmall { needed: 0 });
+                } else {
+                    // SAFETY: the caller's array holds ulValueLen / size_of(CK_ATTRIBUTE) >=
+                    // entries.len() writable attributes (contract).
+                    let inner = unsafe {
+                        std::slice::from_raw_parts_mut(a.pValue as *mut ck::CK_ATTRIBUTE, entries.len())
+                    };
+                    let answers: Vec<AttrValue> =
+                        entries.iter().map(|(_, v)| AttrValue::Value(v.clone())).collect();
+                    for (slot, (ty, _)) in inner.iter_mut().zip(&entries) {
+                        slot.type_ = *ty as ck::CK_ATTRIBUTE_TYPE;
+                    }
+                    // SAFETY: `inner` is the caller's writable array of entries.len() attributes
+                    // whose non-NULL pValue buffers have ulValueLen bytes (contract).
+                    if let Err(e) = unsafe { fill_template(inner.as_mut_ptr(), entries.len(), &answers) } {
+                        rv = Err(e);
+                    }
+                    a.ulValueLen = need as ck::CK_ULONG;
+                }
             }
             AttrValue::Value(v) => {
                 let v = value_out(a.type_, v);
@@ -484,5 +541,96 @@ mod tests {
         assert_eq!((len, buf), (3, [9, 9, 9, 0]));
         // SAFETY: NULL length pointer is rejected before any access.
         assert!(unsafe { OutBuf::new(buf.as_mut_ptr(), std::ptr::null_mut()) }.is_err());
+    }
+
+    #[test]
+    fn attribute_arrays_cross_the_boundary_both_ways() {
+        use softhsm::hsm::AttrValue;
+        let mut yes: ck::CK_BBOOL = 1;
+        let mut class = ck::CKO_SECRET_KEY as ck::CK_ULONG;
+        let mut inner = [
+            ck::CK_ATTRIBUTE {
+                type_: ck::CKA_EXTRACTABLE,
+                pValue: &mut yes as *mut _ as *mut _,
+                ulValueLen: 1,
+            },
+            ck::CK_ATTRIBUTE {
+                type_: ck::CKA_CLASS,
+                pValue: &mut class as *mut _ as *mut _,
+                ulValueLen: 8,
+            },
+        ];
+        let outer = [ck::CK_ATTRIBUTE {
+            type_: ck::CKA_WRAP_TEMPLATE,
+            pValue: inner.as_mut_ptr() as *mut _,
+            ulValueLen: (2 * ATTR_SIZE) as ck::CK_ULONG,
+        }];
+        // SAFETY: every pointer above refers to live locals of the stated sizes.
+        let t = unsafe { template(outer.as_ptr(), 1) }.unwrap();
+        let expect = attr::enc_array(&[
+            (ck::CKA_EXTRACTABLE, vec![1]),
+            (ck::CKA_CLASS, attr::enc_ulong(ck::CKO_SECRET_KEY)),
+        ]);
+        assert_eq!(t, vec![(ck::CKA_WRAP_TEMPLATE, expect.clone())]);
+
+        // The three-call protocol of C_GetAttributeValue for an attribute array.
+        let answer = [AttrValue::Value(expect)];
+        let mut out = [ck::CK_ATTRIBUTE {
+            type_: ck::CKA_WRAP_TEMPLATE,
+            pValue: std::ptr::null_mut(),
+            ulValueLen: 0,
+        }];
+        // SAFETY: `out` is a live array of one attribute with a NULL value.
+        unsafe { fill_template(out.as_mut_ptr(), 1, &answer) }.unwrap();
+        assert_eq!(out[0].ulValueLen as usize, 2 * ATTR_SIZE);
+        let mut slots = [
+            ck::CK_ATTRIBUTE {
+                type_: 0,
+                pValue: std::ptr::null_mut(),
+                ulValueLen: 0,
+            },
+            ck::CK_ATTRIBUTE {
+                type_: 0,
+                pValue: std::ptr::null_mut(),
+                ulValueLen: 0,
+            },
+        ];
+        out[0].pValue = slots.as_mut_ptr() as *mut _;
+        // SAFETY: `slots` holds two attributes with NULL values.
+        unsafe { fill_template(out.as_mut_ptr(), 1, &answer) }.unwrap();
+        assert_eq!((slots[0].type_, slots[0].ulValueLen), (ck::CKA_EXTRACTABLE, 1));
+        assert_eq!((slots[1].type_, slots[1].ulValueLen), (ck::CKA_CLASS, 8));
+        let mut b: ck::CK_BBOOL = 0;
+        let mut c: ck::CK_ULONG = 0;
+        slots[0].pValue = &mut b as *mut _ as *mut _;
+        slots[1].pValue = &mut c as *mut _ as *mut _;
+        // SAFETY: the value buffers are live locals of the announced lengths.
+        unsafe { fill_template(out.as_mut_ptr(), 1, &answer) }.unwrap();
+        assert_eq!((b, c), (1, ck::CKO_SECRET_KEY as ck::CK_ULONG));
+        assert_eq!((slots[0].ulValueLen, slots[1].ulValueLen), (1, 8));
+    }
+
+    #[test]
+    fn nested_attribute_arrays_are_refused() {
+        let mut inner2 = [ck::CK_ATTRIBUTE {
+            type_: ck::CKA_LABEL,
+            pValue: std::ptr::null_mut(),
+            ulValueLen: 0,
+        }];
+        let mut inner = [ck::CK_ATTRIBUTE {
+            type_: ck::CKA_WRAP_TEMPLATE,
+            pValue: inner2.as_mut_ptr() as *mut _,
+            ulValueLen: ATTR_SIZE as ck::CK_ULONG,
+        }];
+        let outer = [ck::CK_ATTRIBUTE {
+            type_: ck::CKA_UNWRAP_TEMPLATE,
+            pValue: inner.as_mut_ptr() as *mut _,
+            ulValueLen: ATTR_SIZE as ck::CK_ULONG,
+        }];
+        // SAFETY: all pointers refer to live locals of the stated sizes.
+        assert_eq!(
+            unsafe { template(outer.as_ptr(), 1) }.unwrap_err(),
+            Error::AttributeValueInvalid
+        );
     }
 }

@@ -27,6 +27,9 @@ pub enum Kind {
     BigInt,
     /// Array of mechanism types (`CKA_ALLOWED_MECHANISMS`).
     MechList,
+    /// Attribute array (`CKA_WRAP_TEMPLATE`, ...): entries of type (u64 LE), length (u32 LE)
+    /// and value in this encoding; no nesting.
+    AttrArray,
 }
 
 /// Key material: sealed at rest, unreadable when `CKA_SENSITIVE` or not `CKA_EXTRACTABLE`.
@@ -123,6 +126,9 @@ attrs! {
     CKA_EC_POINT: Bytes,
     CKA_ALWAYS_AUTHENTICATE: Bool,
     CKA_WRAP_WITH_TRUSTED: Bool | MODIFIABLE | TO_TRUE_ONLY,
+    CKA_WRAP_TEMPLATE: AttrArray,
+    CKA_UNWRAP_TEMPLATE: AttrArray,
+    CKA_DERIVE_TEMPLATE: AttrArray,
     CKA_ALLOWED_MECHANISMS: MechList,
 }
 
@@ -240,6 +246,7 @@ static PUBLIC_KEY: &[Member] = &[
     m(ck::CKA_WRAP, D::Bool(true), 0),
     m(ck::CKA_TRUSTED, D::Bool(false), 0),
     m(ck::CKA_PUBLIC_KEY_INFO, D::Empty, 0),
+    m(ck::CKA_WRAP_TEMPLATE, D::Empty, 0),
 ];
 
 static PRIVATE_KEY: &[Member] = &[
@@ -256,6 +263,8 @@ static PRIVATE_KEY: &[Member] = &[
     m(ck::CKA_WRAP_WITH_TRUSTED, D::Bool(false), 0),
     m(ck::CKA_ALWAYS_AUTHENTICATE, D::Bool(false), 0),
     m(ck::CKA_PUBLIC_KEY_INFO, D::Empty, 0),
+    m(ck::CKA_UNWRAP_TEMPLATE, D::Empty, 0),
+    m(ck::CKA_DERIVE_TEMPLATE, D::Empty, 0),
 ];
 
 static SECRET_KEY: &[Member] = &[
@@ -273,6 +282,9 @@ static SECRET_KEY: &[Member] = &[
     m(ck::CKA_CHECK_VALUE, D::Computed, 0),
     m(ck::CKA_WRAP_WITH_TRUSTED, D::Bool(false), 0),
     m(ck::CKA_TRUSTED, D::Bool(false), 0),
+    m(ck::CKA_WRAP_TEMPLATE, D::Empty, 0),
+    m(ck::CKA_UNWRAP_TEMPLATE, D::Empty, 0),
+    m(ck::CKA_DERIVE_TEMPLATE, D::Empty, 0),
 ];
 
 static RSA_PUBLIC: &[Member] = &[
@@ -372,9 +384,48 @@ pub fn dec_ulong(v: &[u8]) -> Option<u64> {
     Some(u64::from_le_bytes(v.try_into().ok()?))
 }
 
+/// Encodes an attribute array from (type, value) pairs already in the core encoding.
+pub fn enc_array(entries: &[(AttrType, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (ty, v) in entries {
+        out.extend_from_slice(&ty.to_le_bytes());
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        out.extend_from_slice(v);
+    }
+    out
+}
+
+/// Decodes an attribute array; `None` if the encoding is broken.
+pub fn dec_array(mut v: &[u8]) -> Option<Vec<(AttrType, Vec<u8>)>> {
+    let mut out = Vec::new();
+    while !v.is_empty() {
+        if v.len() < 12 {
+            return None;
+        }
+        let ty = u64::from_le_bytes(v[..8].try_into().ok()?);
+        let len = u32::from_le_bytes(v[8..12].try_into().ok()?) as usize;
+        v = &v[12..];
+        if len > v.len() {
+            return None;
+        }
+        out.push((ty, v[..len].to_vec()));
+        v = &v[len..];
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_arrays_round_trip_and_reject_truncation() {
+        let e = vec![(ck::CKA_EXTRACTABLE, vec![1]), (ck::CKA_LABEL, b"x".to_vec())];
+        let enc = enc_array(&e);
+        assert_eq!(dec_array(&enc), Some(e));
+        assert_eq!(dec_array(&enc[..enc.len() - 1]), None);
+        assert_eq!(dec_array(&[]), Some(vec![]));
+    }
 
     #[test]
     fn table_is_sorted_without_duplicates() {

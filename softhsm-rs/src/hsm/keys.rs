@@ -336,6 +336,16 @@ impl Hsm {
             log::info!("key {} may only be wrapped with a trusted key", k.uid());
             return Err(Error::KeyNotWrappable);
         }
+        if let Some(required) = wk.get(ck::CKA_WRAP_TEMPLATE).filter(|t| !t.is_empty()) {
+            let entries = attr::dec_array(required).ok_or(Error::GeneralError)?;
+            if !entries.iter().all(|(ty, v)| k.get(*ty) == Some(v.as_slice())) {
+                log::info!(
+                    "key {} does not match the wrapping key's CKA_WRAP_TEMPLATE",
+                    k.uid()
+                );
+                return Err(Error::KeyNotWrappable);
+            }
+        }
         if k.class() != Some(ck::CKO_SECRET_KEY) {
             log::info!("only secret keys can be wrapped by this version");
             return Err(Error::KeyNotWrappable);
@@ -379,7 +389,8 @@ impl Hsm {
             o => o,
         })?;
         check_use(&uk, ck::CKA_UNWRAP, m.mech)?;
-        let t = factory::normalize(raw)?;
+        let mut t = factory::normalize(raw)?;
+        factory::merge_required(&mut t, uk.get(ck::CKA_UNWRAP_TEMPLATE))?;
         let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or(Error::TemplateIncomplete)?;
         if class != ck::CKO_SECRET_KEY {
             log::info!("only secret keys can be unwrapped by this version");
@@ -442,7 +453,8 @@ impl Hsm {
             .map_err(|e| map_crypto(e, Ctx::Sign))?;
         let peer = der_octet_string_inner(public).unwrap_or(public);
         let z = k.ecdh(peer).map_err(|_| Error::MechanismParamInvalid)?;
-        let t = factory::normalize(raw)?;
+        let mut t = factory::normalize(raw)?;
+        factory::merge_required(&mut t, b.get(ck::CKA_DERIVE_TEMPLATE))?;
         let kt = class_and_type(&t, ck::CKO_SECRET_KEY, SECRET_TYPES)?;
         let mut t2 = t.clone();
         let mut value = Zeroizing::new(z.to_vec());

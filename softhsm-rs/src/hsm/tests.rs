@@ -260,3 +260,56 @@ fn generated_keys_carry_their_subject_public_key_info() {
     let parsed = aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki).unwrap();
     assert_eq!(parsed.key_size_bits(), 2048);
 }
+
+#[test]
+fn wrap_and_unwrap_templates_are_enforced() {
+    let (h, s) = ready();
+    let required = crate::attr::enc_array(&[(ck::CKA_EXTRACTABLE, vec![0])]);
+    let wrap_only_trusted = crate::attr::enc_array(&[(ck::CKA_LABEL, b"ok-to-wrap".to_vec())]);
+    let kek = h
+        .generate_key(
+            s,
+            &Mechanism::new(ck::CKM_AES_KEY_GEN),
+            &[
+                (ck::CKA_VALUE_LEN, enc_ulong(32)),
+                (ck::CKA_WRAP_TEMPLATE, wrap_only_trusted),
+                (ck::CKA_UNWRAP_TEMPLATE, required),
+            ],
+        )
+        .unwrap();
+    let gen = |label: &[u8]| {
+        h.generate_key(
+            s,
+            &Mechanism::new(ck::CKM_AES_KEY_GEN),
+            &[
+                (ck::CKA_VALUE_LEN, enc_ulong(16)),
+                (ck::CKA_LABEL, label.to_vec()),
+            ],
+        )
+        .unwrap()
+    };
+    let (ok, other) = (gen(b"ok-to-wrap"), gen(b"other"));
+    let kw = Mechanism::new(ck::CKM_AES_KEY_WRAP);
+    assert_eq!(
+        h.wrap_key(s, &kw, kek, other, Out::Cap(64)).unwrap_err(),
+        Error::KeyNotWrappable
+    );
+    let Output::Data(blob) = h.wrap_key(s, &kw, kek, ok, Out::Cap(64)).unwrap() else {
+        panic!()
+    };
+    let base = [
+        (ck::CKA_CLASS, enc_ulong(ck::CKO_SECRET_KEY)),
+        (ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_AES)),
+    ];
+    let mut contradicting = base.to_vec();
+    contradicting.push((ck::CKA_EXTRACTABLE, vec![1]));
+    assert_eq!(
+        h.unwrap_key(s, &kw, kek, &blob, &contradicting).unwrap_err(),
+        Error::TemplateInconsistent
+    );
+    let k = h.unwrap_key(s, &kw, kek, &blob, &base).unwrap();
+    assert_eq!(
+        h.get_attributes(s, k, &[ck::CKA_EXTRACTABLE]).unwrap(),
+        vec![AttrValue::Value(vec![0])]
+    );
+}

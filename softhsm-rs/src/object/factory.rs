@@ -53,6 +53,18 @@ pub fn normalize(raw: &[(AttrType, Vec<u8>)]) -> Result<Template> {
                 value.clone()
             }
             Kind::Bytes | Kind::Utf8 | Kind::BigInt => value.clone(),
+            Kind::AttrArray => {
+                let entries =
+                    attr::dec_array(value).ok_or_else(|| invalid(*ty, "a broken attribute array"))?;
+                if entries
+                    .iter()
+                    .any(|(t, _)| attr::def(*t).is_some_and(|d| d.kind == Kind::AttrArray))
+                {
+                    return Err(invalid(*ty, "attribute arrays do not nest"));
+                }
+                let inner = normalize(&entries)?;
+                attr::enc_array(&inner.into_iter().collect::<Vec<_>>())
+            }
         };
         if let Some(prev) = out.get(ty) {
             if *prev != v {
@@ -68,6 +80,28 @@ pub fn normalize(raw: &[(AttrType, Vec<u8>)]) -> Result<Template> {
 fn invalid(ty: AttrType, why: &str) -> Error {
     log::info!("attribute {}: {why}", attr::name(ty));
     Error::AttributeValueInvalid
+}
+
+/// Merges the attributes of a key's `CKA_UNWRAP_TEMPLATE` or `CKA_DERIVE_TEMPLATE` into the
+/// template of the key being made: a value the caller also gives must agree
+/// (PKCS#11 3.0 §4.9, footnote on template attributes).
+pub fn merge_required(t: &mut Template, required: Option<&[u8]>) -> Result<()> {
+    let Some(required) = required.filter(|r| !r.is_empty()) else {
+        return Ok(());
+    };
+    let entries = attr::dec_array(required).ok_or(Error::GeneralError)?;
+    for (ty, v) in entries {
+        match t.get(&ty) {
+            Some(mine) if *mine != v => {
+                log::info!("template contradicts the key's required {}", attr::name(ty));
+                return Err(Error::TemplateInconsistent);
+            }
+            _ => {
+                t.insert(ty, v);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads a `CK_ULONG` from a template.
