@@ -53,7 +53,8 @@ pub struct LogConfig {
     /// Log file. Default: `softhsm-rs.log` beside the default store. The PKCS#11 module never
     /// writes to its host's stdout or stderr.
     pub file: Option<PathBuf>,
-    /// `off`, `error`, `warn`, `info`, `debug` or `trace`.
+    /// `off`, `error`, `warn`, `info` (default: logins, token changes and the reason for every
+    /// refused request), `debug` (also every failing call) or `trace`.
     pub level: String,
 }
 
@@ -61,7 +62,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
             file: None,
-            level: "warn".into(),
+            level: "info".into(),
         }
     }
 }

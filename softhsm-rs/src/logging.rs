@@ -46,7 +46,7 @@ impl log::Log for FileLogger {
                 let _ = f.write_all(line.as_bytes());
             }
         }
-        if self.stderr.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.stderr.load(std::sync::atomic::Ordering::Relaxed) && r.level() <= log::Level::Warn {
             let _ = std::io::stderr().write_all(line.as_bytes());
         }
     }
@@ -60,8 +60,8 @@ impl log::Log for FileLogger {
     }
 }
 
-/// Points the process's log at `file` (created 0600 if missing) at `level`. Also echoes to
-/// stderr when `echo_stderr` is set (the CLI does; the module never does). A log file that
+/// Points the process's log at `file` (created 0600 if missing) at `level`. Also echoes
+/// warnings and errors to stderr when `echo_stderr` is set (the CLI does; the module never does). A log file that
 /// cannot be opened disables logging rather than failing the caller.
 pub fn init(file: Option<&Path>, level: log::LevelFilter, echo_stderr: bool) {
     let _ = log::set_logger(&LOGGER);

@@ -316,6 +316,9 @@ impl Hsm {
                 return Err(Error::SessionExists);
             }
         }
+        if let Some(t) = &existing {
+            self.verify_pin(t, Role::So, so_pin)?;
+        }
         let label = label_from_bytes(label);
         let key = TokenKey::generate()?;
         let uid = token::random_id()?;
@@ -323,7 +326,6 @@ impl Hsm {
         let so_key = token::wrap_token_key(&key, so_pin, self.config.pin.kdf_iterations, &uid, Role::So)?;
         match existing {
             Some(t) => {
-                self.verify_pin(&t, Role::So, so_pin)?;
                 let rec = TokenRecord {
                     uid,
                     label,
