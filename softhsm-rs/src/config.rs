@@ -67,6 +67,17 @@ impl Default for LogConfig {
     }
 }
 
+/// The key-derivation function that turns a PIN into the key wrapping the token key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Kdf {
+    /// Argon2id (RFC 9106), memory-hard: the default.
+    #[serde(rename = "argon2id")]
+    Argon2id,
+    /// PBKDF2-HMAC-SHA256 with `kdf_iterations` rounds.
+    #[serde(rename = "pbkdf2-sha256")]
+    Pbkdf2Sha256,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PinConfig {
@@ -74,8 +85,15 @@ pub struct PinConfig {
     pub max_len: usize,
     /// Failed logins (counted in the store, across processes) before a PIN is locked.
     pub max_failures: u32,
-    /// PBKDF2-HMAC-SHA256 iterations for tokens created from now on (stored per token).
-    pub kdf_iterations: u32,
+    /// KDF for PINs set from now on (the parameters are stored with each wrapped key). Default:
+    /// Argon2id, or PBKDF2 when only `kdf_iterations` is given.
+    pub kdf: Option<Kdf>,
+    /// PBKDF2 iterations (default 600,000).
+    pub kdf_iterations: Option<u32>,
+    /// Argon2id memory in KiB (default 19,456: the OWASP minimum).
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes (default 2).
+    pub argon2_passes: u32,
 }
 
 impl Default for PinConfig {
@@ -84,7 +102,30 @@ impl Default for PinConfig {
             min_len: 4,
             max_len: 255,
             max_failures: 10,
-            kdf_iterations: 600_000,
+            kdf: None,
+            kdf_iterations: None,
+            argon2_memory_kib: 19_456,
+            argon2_passes: 2,
+        }
+    }
+}
+
+impl PinConfig {
+    /// The KDF and parameters new wrapped keys use.
+    pub fn kdf_params(&self) -> crate::token::KdfParams {
+        let kdf = self.kdf.unwrap_or(if self.kdf_iterations.is_some() {
+            Kdf::Pbkdf2Sha256
+        } else {
+            Kdf::Argon2id
+        });
+        match kdf {
+            Kdf::Pbkdf2Sha256 => crate::token::KdfParams::Pbkdf2 {
+                iterations: self.kdf_iterations.unwrap_or(600_000),
+            },
+            Kdf::Argon2id => crate::token::KdfParams::Argon2id {
+                memory_kib: self.argon2_memory_kib,
+                passes: self.argon2_passes,
+            },
         }
     }
 }
@@ -231,8 +272,17 @@ impl Config {
         if c.pin.max_failures == 0 {
             return Err("pin.max_failures must be at least 1".into());
         }
-        if c.pin.kdf_iterations == 0 {
+        if c.pin.kdf_iterations == Some(0) {
             return Err("pin.kdf_iterations must be at least 1".into());
+        }
+        if !(8..=crate::token::MAX_ARGON2_MEMORY_KIB).contains(&c.pin.argon2_memory_kib)
+            || !(1..=crate::token::MAX_ARGON2_PASSES).contains(&c.pin.argon2_passes)
+        {
+            return Err(format!(
+                "pin.argon2_memory_kib must be 8..={} and pin.argon2_passes 1..={}",
+                crate::token::MAX_ARGON2_MEMORY_KIB,
+                crate::token::MAX_ARGON2_PASSES
+            ));
         }
         if log_level(&c.log.level).is_none() {
             return Err(format!(
@@ -306,6 +356,21 @@ mod tests {
         assert_eq!(c.store_path(), PathBuf::from("/x/s.db"));
         assert_eq!(c.log_path(), PathBuf::from("/x/softhsm-rs.log"));
         assert_eq!(c.pin.max_failures, 3);
+        assert_eq!(
+            Config::parse("[pin]\nkdf_iterations = 5\n")
+                .unwrap()
+                .pin
+                .kdf_params(),
+            crate::token::KdfParams::Pbkdf2 { iterations: 5 }
+        );
+        assert_eq!(
+            Config::parse("").unwrap().pin.kdf_params(),
+            crate::token::KdfParams::Argon2id {
+                memory_kib: 19_456,
+                passes: 2
+            }
+        );
+        assert!(Config::parse("[pin]\nargon2_memory_kib = 1\n").is_err());
         assert_eq!(c.compat.aes_key_wrap_pad, WrapPadMode::Rfc5649);
         assert!(Config::parse("[pin]\nmax_failures = 0\n").is_err());
         assert!(Config::parse("[log]\nlevel = \"loud\"\n").is_err());

@@ -1,8 +1,9 @@
 //! Token keys, PINs and sealing.
 //!
 //! Each token has a random 256-bit token key. It is stored only wrapped (AES-256-GCM) under a key
-//! derived from the SO PIN and, once set, under one derived from the user PIN
-//! (PBKDF2-HMAC-SHA256; salt and iteration count stored in each wrapped blob). A PIN is correct
+//! derived from the SO PIN and, once set, under one derived from the user PIN (Argon2id by
+//! default, or PBKDF2-HMAC-SHA256; the KDF, its parameters and the salt are stored in each
+//! wrapped blob, so a token keeps working when the configured KDF changes). A PIN is correct
 //! exactly when its wrapped key opens, so no PIN or PIN hash is ever stored.
 //!
 //! Every object's sensitive part is sealed with AES-256-GCM under the token key, with the token's
@@ -21,6 +22,12 @@ use zeroize::Zeroizing;
 pub const TOKEN_KEY_LEN: usize = 32;
 const WRAP_VERSION: u8 = 1;
 const KDF_PBKDF2_SHA256: u8 = 1;
+const KDF_ARGON2ID: u8 = 2;
+/// Largest Argon2id memory a stored blob may ask for (1 GiB): a corrupt or hostile store must
+/// not make a login allocate without bound.
+pub const MAX_ARGON2_MEMORY_KIB: u32 = 1 << 20;
+/// Most Argon2id passes a stored blob may ask for.
+pub const MAX_ARGON2_PASSES: u32 = 64;
 const SALT_LEN: usize = 16;
 const SEAL_VERSION: u8 = 1;
 const TAG_LEN: usize = 16;
@@ -66,11 +73,76 @@ fn wrap_aad(token_uid: &str, role: Role) -> Vec<u8> {
     a
 }
 
-fn derive(pin: &[u8], salt: &[u8], iterations: u32) -> Result<Zeroizing<[u8; 32]>> {
-    let it = NonZeroU32::new(iterations).ok_or(Error::GeneralError)?;
-    let mut out = Zeroizing::new([0u8; 32]);
-    aws_lc_rs::pbkdf2::derive(aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256, it, salt, pin, &mut out[..]);
-    Ok(out)
+/// How a PIN becomes the key that wraps the token key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KdfParams {
+    Pbkdf2 { iterations: u32 },
+    Argon2id { memory_kib: u32, passes: u32 },
+}
+
+impl KdfParams {
+    fn header(&self) -> Vec<u8> {
+        match *self {
+            KdfParams::Pbkdf2 { iterations } => {
+                let mut h = vec![WRAP_VERSION, KDF_PBKDF2_SHA256];
+                h.extend_from_slice(&iterations.to_le_bytes());
+                h
+            }
+            KdfParams::Argon2id { memory_kib, passes } => {
+                let mut h = vec![WRAP_VERSION, KDF_ARGON2ID];
+                h.extend_from_slice(&passes.to_le_bytes());
+                h.extend_from_slice(&memory_kib.to_le_bytes());
+                h.push(1);
+                h
+            }
+        }
+    }
+
+    /// Parses the header of a wrapped key: the parameters and the header's length.
+    fn parse(blob: &[u8]) -> Option<(KdfParams, usize)> {
+        let u32_at =
+            |i: usize| -> Option<u32> { Some(u32::from_le_bytes(blob.get(i..i + 4)?.try_into().ok()?)) };
+        match (blob.first()?, blob.get(1)?) {
+            (&WRAP_VERSION, &KDF_PBKDF2_SHA256) => {
+                let iterations = u32_at(2)?;
+                (1..=MAX_ITERATIONS)
+                    .contains(&iterations)
+                    .then_some((KdfParams::Pbkdf2 { iterations }, 6))
+            }
+            (&WRAP_VERSION, &KDF_ARGON2ID) => {
+                let passes = u32_at(2)?;
+                let memory_kib = u32_at(6)?;
+                let ok = (1..=MAX_ARGON2_PASSES).contains(&passes)
+                    && (8..=MAX_ARGON2_MEMORY_KIB).contains(&memory_kib)
+                    && blob.get(10) == Some(&1);
+                ok.then_some((KdfParams::Argon2id { memory_kib, passes }, 11))
+            }
+            _ => None,
+        }
+    }
+
+    fn derive(&self, pin: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+        let mut out = Zeroizing::new([0u8; 32]);
+        match *self {
+            KdfParams::Pbkdf2 { iterations } => {
+                let it = NonZeroU32::new(iterations).ok_or(Error::GeneralError)?;
+                aws_lc_rs::pbkdf2::derive(aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256, it, salt, pin, &mut out[..]);
+            }
+            KdfParams::Argon2id { memory_kib, passes } => {
+                let params = argon2::Params::new(memory_kib, passes, 1, Some(32)).map_err(|e| {
+                    log::error!("Argon2id parameters rejected: {e}");
+                    Error::GeneralError
+                })?;
+                argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+                    .hash_password_into(pin, salt, &mut out[..])
+                    .map_err(|e| {
+                        log::error!("Argon2id failed: {e}");
+                        Error::DeviceMemory
+                    })?;
+            }
+        }
+        Ok(out)
+    }
 }
 
 fn random_nonce() -> Result<[u8; NONCE_LEN]> {
@@ -83,13 +155,13 @@ fn random_nonce() -> Result<[u8; NONCE_LEN]> {
 pub fn wrap_token_key(
     key: &TokenKey,
     pin: &[u8],
-    iterations: u32,
+    kdf: &KdfParams,
     token_uid: &str,
     role: Role,
 ) -> Result<Vec<u8>> {
     let mut salt = [0u8; SALT_LEN];
     aws_lc_rs::rand::fill(&mut salt).map_err(|_| Error::DeviceError)?;
-    let kek = derive(pin, &salt, iterations)?;
+    let kek = kdf.derive(pin, &salt)?;
     let kek = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &kek[..]).map_err(|_| Error::GeneralError)?);
     let nonce = random_nonce()?;
     let mut body = key.0.to_vec();
@@ -99,8 +171,7 @@ pub fn wrap_token_key(
         &mut body,
     )
     .map_err(|_| Error::GeneralError)?;
-    let mut out = vec![WRAP_VERSION, KDF_PBKDF2_SHA256];
-    out.extend_from_slice(&iterations.to_le_bytes());
+    let mut out = kdf.header();
     out.extend_from_slice(&salt);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&body);
@@ -110,24 +181,20 @@ pub fn wrap_token_key(
 /// Opens a wrapped token key with `pin`. A wrong PIN gives `PinIncorrect`; a blob that is not
 /// a wrapped key gives `DeviceError` (and a log line).
 pub fn unwrap_token_key(blob: &[u8], pin: &[u8], token_uid: &str, role: Role) -> Result<TokenKey> {
-    let header = 2 + 4 + SALT_LEN + NONCE_LEN;
-    if blob.len() != header + TOKEN_KEY_LEN + TAG_LEN
-        || blob[0] != WRAP_VERSION
-        || blob[1] != KDF_PBKDF2_SHA256
-    {
-        log::error!("wrapped token key of token {token_uid} has an unknown format");
+    let Some((kdf, kdf_len)) = KdfParams::parse(blob) else {
+        log::error!("wrapped token key of token {token_uid} has an unknown format or implausible parameters");
+        return Err(Error::DeviceError);
+    };
+    let header = kdf_len + SALT_LEN + NONCE_LEN;
+    if blob.len() != header + TOKEN_KEY_LEN + TAG_LEN {
+        log::error!("wrapped token key of token {token_uid} has the wrong length");
         return Err(Error::DeviceError);
     }
-    let iterations = u32::from_le_bytes([blob[2], blob[3], blob[4], blob[5]]);
-    if iterations == 0 || iterations > MAX_ITERATIONS {
-        log::error!("wrapped token key of token {token_uid} has an implausible iteration count");
-        return Err(Error::DeviceError);
-    }
-    let salt = &blob[6..6 + SALT_LEN];
-    let nonce: [u8; NONCE_LEN] = blob[6 + SALT_LEN..header]
+    let salt = &blob[kdf_len..kdf_len + SALT_LEN];
+    let nonce: [u8; NONCE_LEN] = blob[kdf_len + SALT_LEN..header]
         .try_into()
         .map_err(|_| Error::DeviceError)?;
-    let kek = derive(pin, salt, iterations)?;
+    let kek = kdf.derive(pin, salt)?;
     let kek = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &kek[..]).map_err(|_| Error::GeneralError)?);
     let mut body = Zeroizing::new(blob[header..].to_vec());
     let plain = kek
@@ -235,7 +302,14 @@ mod tests {
     #[test]
     fn wrapped_key_opens_only_with_its_pin_role_and_token() {
         let k = TokenKey::generate().unwrap();
-        let w = wrap_token_key(&k, b"1234", 10, "tok", Role::User).unwrap();
+        let w = wrap_token_key(
+            &k,
+            b"1234",
+            &KdfParams::Pbkdf2 { iterations: 10 },
+            "tok",
+            Role::User,
+        )
+        .unwrap();
         let k2 = unwrap_token_key(&w, b"1234", "tok", Role::User).unwrap();
         assert_eq!(&k.0[..], &k2.0[..]);
         assert_eq!(
@@ -255,6 +329,44 @@ mod tests {
             Error::DeviceError
         );
         assert!(!w.windows(4).any(|x| x == b"1234"));
+    }
+
+    #[test]
+    fn argon2id_wrapped_keys_carry_their_parameters() {
+        let k = TokenKey::generate().unwrap();
+        let kdf = KdfParams::Argon2id {
+            memory_kib: 64,
+            passes: 1,
+        };
+        let w = wrap_token_key(&k, b"pin!", &kdf, "tok", Role::So).unwrap();
+        assert_eq!(KdfParams::parse(&w), Some((kdf, 11)));
+        let k2 = unwrap_token_key(&w, b"pin!", "tok", Role::So).unwrap();
+        assert_eq!(&k.0[..], &k2.0[..]);
+        assert_eq!(
+            unwrap_token_key(&w, b"pin?", "tok", Role::So).unwrap_err(),
+            Error::PinIncorrect
+        );
+        // A blob asking for more memory than the cap is refused before anything is allocated.
+        let mut huge = w.clone();
+        huge[6..10].copy_from_slice(&(MAX_ARGON2_MEMORY_KIB + 1).to_le_bytes());
+        assert_eq!(
+            unwrap_token_key(&huge, b"pin!", "tok", Role::So).unwrap_err(),
+            Error::DeviceError
+        );
+    }
+
+    #[test]
+    fn argon2id_is_deterministic_per_salt() {
+        // Same inputs, same output; another salt, another output.
+        let kdf = KdfParams::Argon2id {
+            memory_kib: 32,
+            passes: 3,
+        };
+        let a = kdf.derive(b"password", b"somesaltsomesalt").unwrap();
+        let b = kdf.derive(b"password", b"somesaltsomesalt").unwrap();
+        let c = kdf.derive(b"password", b"othersaltothersa").unwrap();
+        assert_eq!(&a[..], &b[..]);
+        assert_ne!(&a[..], &c[..]);
     }
 
     #[test]

@@ -323,7 +323,7 @@ impl Hsm {
         let key = TokenKey::generate()?;
         let uid = token::random_id()?;
         let serial = uid[..16].to_string();
-        let so_key = token::wrap_token_key(&key, so_pin, self.config.pin.kdf_iterations, &uid, Role::So)?;
+        let so_key = token::wrap_token_key(&key, so_pin, &self.config.pin.kdf_params(), &uid, Role::So)?;
         match existing {
             Some(t) => {
                 let rec = TokenRecord {
@@ -578,7 +578,7 @@ impl Hsm {
         }
         self.check_pin_len(pin)?;
         let t = self.token(slot)?;
-        let wrapped = token::wrap_token_key(&key, pin, self.config.pin.kdf_iterations, &uid, Role::User)?;
+        let wrapped = token::wrap_token_key(&key, pin, &self.config.pin.kdf_params(), &uid, Role::User)?;
         self.store().set_pin_key(t.id, Role::User, Some(&wrapped))?;
         log::info!("user PIN of slot {slot} initialised by the SO");
         Ok(())
@@ -594,7 +594,7 @@ impl Hsm {
         self.check_pin_len(new)?;
         let t = self.token(slot)?;
         let key = self.verify_pin(&t, role, old)?;
-        let wrapped = token::wrap_token_key(&key, new, self.config.pin.kdf_iterations, &t.uid, role)?;
+        let wrapped = token::wrap_token_key(&key, new, &self.config.pin.kdf_params(), &t.uid, role)?;
         self.store().set_pin_key(t.id, role, Some(&wrapped))?;
         log::info!("{role:?} PIN of slot {slot} changed");
         Ok(())

@@ -9,7 +9,7 @@ use crate::store::sqlite::SqliteStore;
 
 fn hsm() -> Hsm {
     let mut c = Config::default();
-    c.pin.kdf_iterations = 10;
+    c.pin.kdf_iterations = Some(10);
     c.pin.max_failures = 3;
     Hsm::with_store(c, Box::new(SqliteStore::in_memory().unwrap()))
 }
