@@ -375,8 +375,14 @@ pub unsafe fn mechanism(p: *const ck::CK_MECHANISM) -> Result<Mechanism> {
         ck::CKM_AES_GCM => {
             // SAFETY: contract.
             let g: ck::CK_GCM_PARAMS = unsafe { param_struct(m) }?;
+            // Some callers give the IV length only in bits (the 2.40 errata reading).
+            let iv_len = if g.ulIvLen == 0 && g.ulIvBits % 8 == 0 {
+                g.ulIvBits / 8
+            } else {
+                g.ulIvLen
+            };
             // SAFETY: the structure's buffers are the caller's (contract).
-            let iv = unsafe { param_bytes(g.pIv, g.ulIvLen) }?;
+            let iv = unsafe { param_bytes(g.pIv, iv_len) }?;
             // SAFETY: as above.
             let aad = unsafe { param_bytes(g.pAAD, g.ulAADLen) }?;
             Param::Gcm {
@@ -428,6 +434,38 @@ pub unsafe fn mechanism(p: *const ck::CK_MECHANISM) -> Result<Mechanism> {
                 shared,
                 public,
             }
+        }
+        ck::CKM_SHA_1_HMAC_GENERAL
+        | ck::CKM_SHA224_HMAC_GENERAL
+        | ck::CKM_SHA256_HMAC_GENERAL
+        | ck::CKM_SHA384_HMAC_GENERAL
+        | ck::CKM_SHA512_HMAC_GENERAL
+        | ck::CKM_AES_CMAC_GENERAL => {
+            // SAFETY: contract.
+            let n: ck::CK_MAC_GENERAL_PARAMS = unsafe { param_struct(m) }?;
+            Param::MacLen(n as u64)
+        }
+        ck::CKM_AES_ECB_ENCRYPT_DATA
+        | ck::CKM_CONCATENATE_BASE_AND_DATA
+        | ck::CKM_CONCATENATE_DATA_AND_BASE => {
+            // SAFETY: contract.
+            let d: ck::CK_KEY_DERIVATION_STRING_DATA = unsafe { param_struct(m) }?;
+            // SAFETY: the structure's buffer is the caller's (contract).
+            Param::Data(unsafe { param_bytes(d.pData, d.ulLen) }?)
+        }
+        ck::CKM_AES_CBC_ENCRYPT_DATA => {
+            // SAFETY: contract.
+            let d: ck::CK_AES_CBC_ENCRYPT_DATA_PARAMS = unsafe { param_struct(m) }?;
+            // SAFETY: the structure's buffer is the caller's (contract).
+            Param::CbcData {
+                iv: d.iv,
+                data: unsafe { param_bytes(d.pData, d.length) }?,
+            }
+        }
+        ck::CKM_CONCATENATE_BASE_AND_KEY => {
+            // SAFETY: contract.
+            let h: ck::CK_OBJECT_HANDLE = unsafe { param_struct(m) }?;
+            Param::Handle(h as u64)
         }
         ck::CKM_EDDSA => {
             if none {

@@ -432,42 +432,124 @@ impl Hsm {
         self.insert_new(h, slot, rw, obj)
     }
 
-    /// `C_DeriveKey`: ECDH (`CKM_ECDH1_DERIVE` with `CKD_NULL`).
+    /// `C_DeriveKey`: ECDH (`CKM_ECDH1_DERIVE`, `CKD_NULL`), hash of a key
+    /// (`CKM_SHA*_KEY_DERIVATION`), AES encryption of data (`CKM_AES_ECB_ENCRYPT_DATA`,
+    /// `CKM_AES_CBC_ENCRYPT_DATA`) and concatenation (`CKM_CONCATENATE_*`).
     pub fn derive_key(&self, h: u64, m: &Mechanism, base: u64, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
         let (_, slot, rw) = self.session(h)?;
         mechanism::require(m.mech, ck::CKF_DERIVE)?;
         let b = self.load_key(slot, base)?;
         check_use(&b, ck::CKA_DERIVE, m.mech)?;
-        let Param::Ecdh { kdf, shared, public } = &m.param else {
-            return Err(Error::MechanismParamInvalid);
+        let mut other: Option<Object> = None;
+        let value: Zeroizing<Vec<u8>> = match m.mech {
+            ck::CKM_ECDH1_DERIVE => ecdh_value(&b, &m.param)?,
+            _ => {
+                if b.class() != Some(ck::CKO_SECRET_KEY) {
+                    return Err(Error::KeyTypeInconsistent);
+                }
+                let v = b.get(ck::CKA_VALUE).unwrap_or_default();
+                match (m.mech, &m.param) {
+                    (ck::CKM_SHA1_KEY_DERIVATION, Param::None) => Zeroizing::new(Hash::Sha1.digest(v)),
+                    (ck::CKM_SHA224_KEY_DERIVATION, Param::None) => Zeroizing::new(Hash::Sha224.digest(v)),
+                    (ck::CKM_SHA256_KEY_DERIVATION, Param::None) => Zeroizing::new(Hash::Sha256.digest(v)),
+                    (ck::CKM_SHA384_KEY_DERIVATION, Param::None) => Zeroizing::new(Hash::Sha384.digest(v)),
+                    (ck::CKM_SHA512_KEY_DERIVATION, Param::None) => Zeroizing::new(Hash::Sha512.digest(v)),
+                    (ck::CKM_AES_ECB_ENCRYPT_DATA, Param::Data(d)) => {
+                        aes_encrypt_data(&b, crypto::AesMode::Ecb, &[], d)?
+                    }
+                    (ck::CKM_AES_CBC_ENCRYPT_DATA, Param::CbcData { iv, data }) => {
+                        aes_encrypt_data(&b, crypto::AesMode::Cbc, iv, data)?
+                    }
+                    (ck::CKM_CONCATENATE_BASE_AND_DATA, Param::Data(d)) => {
+                        Zeroizing::new([v, d.as_slice()].concat())
+                    }
+                    (ck::CKM_CONCATENATE_DATA_AND_BASE, Param::Data(d)) => {
+                        Zeroizing::new([d.as_slice(), v].concat())
+                    }
+                    (ck::CKM_CONCATENATE_BASE_AND_KEY, Param::Handle(k2)) => {
+                        let o = self.load_key(slot, *k2)?;
+                        if o.class() != Some(ck::CKO_SECRET_KEY) {
+                            return Err(Error::KeyTypeInconsistent);
+                        }
+                        let joined = Zeroizing::new([v, o.get(ck::CKA_VALUE).unwrap_or_default()].concat());
+                        other = Some(o);
+                        joined
+                    }
+                    _ => return Err(Error::MechanismParamInvalid),
+                }
+            }
         };
-        if *kdf != ck::CKD_NULL || !shared.is_empty() {
-            log::info!("only CKD_NULL without shared data is offered for ECDH");
-            return Err(Error::MechanismParamInvalid);
-        }
-        if b.class() != Some(ck::CKO_PRIVATE_KEY) || b.key_type() != Some(ck::CKK_EC) {
-            return Err(Error::KeyTypeInconsistent);
-        }
-        let curve = ops::curve_of(&b)?;
-        let k = crypto::EcPrivateKey::from_scalar(curve, b.get(ck::CKA_VALUE).unwrap_or_default())
-            .map_err(|e| map_crypto(e, Ctx::Sign))?;
-        let peer = der_octet_string_inner(public).unwrap_or(public);
-        let z = k.ecdh(peer).map_err(|_| Error::MechanismParamInvalid)?;
         let mut t = factory::normalize(raw)?;
         factory::merge_required(&mut t, b.get(ck::CKA_DERIVE_TEMPLATE))?;
         let kt = class_and_type(&t, ck::CKO_SECRET_KEY, SECRET_TYPES)?;
         let mut t2 = t.clone();
-        let mut value = Zeroizing::new(z.to_vec());
+        let mut value = value;
         if let Some(len) = t2.remove(&ck::CKA_VALUE_LEN).and_then(|v| attr::dec_ulong(&v)) {
             if len == 0 || len as usize > value.len() {
+                log::info!(
+                    "CKA_VALUE_LEN {len} exceeds the {} bytes the derivation produces",
+                    value.len()
+                );
                 return Err(Error::TemplateInconsistent);
             }
             value.truncate(len as usize);
+        } else if kt == ck::CKK_AES && !matches!(value.len(), 16 | 24 | 32) {
+            log::info!(
+                "derived {} bytes: give CKA_VALUE_LEN (16, 24 or 32) for an AES key",
+                value.len()
+            );
+            return Err(Error::TemplateIncomplete);
         }
         check_secret_len(kt, value.len()).map_err(|_| Error::TemplateInconsistent)?;
         let mut obj = factory::build(Origin::Derive, ck::CKO_SECRET_KEY, Some(kt), &t2)?;
         set_secret(&mut obj, value);
         factory::finish_key(&mut obj, Origin::Derive, Some(m.mech), Some(&b));
+        if let Some(o) = &other {
+            if !o.bool(ck::CKA_ALWAYS_SENSITIVE) {
+                obj.set_bool(ck::CKA_ALWAYS_SENSITIVE, false);
+            }
+            if !o.bool(ck::CKA_NEVER_EXTRACTABLE) {
+                obj.set_bool(ck::CKA_NEVER_EXTRACTABLE, false);
+            }
+        }
         self.insert_new(h, slot, rw, obj)
     }
+}
+
+/// The shared secret of `CKM_ECDH1_DERIVE` with `CKD_NULL`.
+fn ecdh_value(b: &Object, param: &Param) -> Result<Zeroizing<Vec<u8>>> {
+    let Param::Ecdh { kdf, shared, public } = param else {
+        return Err(Error::MechanismParamInvalid);
+    };
+    if *kdf != ck::CKD_NULL || !shared.is_empty() {
+        log::info!("only CKD_NULL without shared data is offered for ECDH");
+        return Err(Error::MechanismParamInvalid);
+    }
+    if b.class() != Some(ck::CKO_PRIVATE_KEY) || b.key_type() != Some(ck::CKK_EC) {
+        return Err(Error::KeyTypeInconsistent);
+    }
+    let curve = ops::curve_of(b)?;
+    let k = crypto::EcPrivateKey::from_scalar(curve, b.get(ck::CKA_VALUE).unwrap_or_default())
+        .map_err(|e| map_crypto(e, Ctx::Sign))?;
+    let peer = der_octet_string_inner(public).unwrap_or(public);
+    let z = k.ecdh(peer).map_err(|_| Error::MechanismParamInvalid)?;
+    Ok(Zeroizing::new(z.to_vec()))
+}
+
+/// `CKM_AES_ECB_ENCRYPT_DATA` / `CKM_AES_CBC_ENCRYPT_DATA`: the data encrypted under the base
+/// key, without padding (the data must be whole blocks).
+fn aes_encrypt_data(b: &Object, mode: crypto::AesMode, iv: &[u8], data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    if b.key_type() != Some(ck::CKK_AES) {
+        return Err(Error::KeyTypeInconsistent);
+    }
+    if data.is_empty() || data.len() % 16 != 0 {
+        log::info!("AES *_ENCRYPT_DATA needs whole 16-byte blocks of data");
+        return Err(Error::MechanismParamInvalid);
+    }
+    let key = b.get(ck::CKA_VALUE).unwrap_or_default();
+    let mut c =
+        crypto::AesCipher::new(mode, key, iv, true, false).map_err(|e| map_crypto(e, Ctx::Encrypt))?;
+    let mut out = c.update(data).map_err(|e| map_crypto(e, Ctx::Encrypt))?;
+    out.extend(c.finish().map_err(|e| map_crypto(e, Ctx::Encrypt))?);
+    Ok(Zeroizing::new(out))
 }

@@ -313,3 +313,123 @@ fn wrap_and_unwrap_templates_are_enforced() {
         vec![AttrValue::Value(vec![0])]
     );
 }
+
+fn secret(h: &Hsm, s: u64, kt: u64, value: &[u8], extra: &[(u64, Vec<u8>)]) -> u64 {
+    let mut t = vec![
+        (ck::CKA_CLASS, enc_ulong(ck::CKO_SECRET_KEY)),
+        (ck::CKA_KEY_TYPE, enc_ulong(kt)),
+        (ck::CKA_VALUE, value.to_vec()),
+    ];
+    t.extend_from_slice(extra);
+    h.create_object(s, &t).unwrap()
+}
+
+fn value_of(h: &Hsm, s: u64, k: u64) -> Vec<u8> {
+    match h.get_attributes(s, k, &[ck::CKA_VALUE]).unwrap().remove(0) {
+        AttrValue::Value(v) => v,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn general_macs_truncate_rfc_4231_case_5_and_rfc_4493() {
+    let (h, s) = ready();
+    let k = secret(&h, s, ck::CKK_GENERIC_SECRET, &[0x0c; 20], &[]);
+    let m = Mechanism {
+        mech: ck::CKM_SHA256_HMAC_GENERAL,
+        param: Param::MacLen(16),
+    };
+    h.sign_init(s, &m, k).unwrap();
+    let Output::Data(mac) = h.sign(s, b"Test With Truncation", Out::Cap(64)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(hex::encode(mac), "a3b6167473100ee06e0c796c2955552b");
+    let bad = Mechanism {
+        mech: ck::CKM_SHA256_HMAC_GENERAL,
+        param: Param::MacLen(33),
+    };
+    assert_eq!(h.sign_init(s, &bad, k).unwrap_err(), Error::MechanismParamInvalid);
+
+    let aes = secret(
+        &h,
+        s,
+        ck::CKK_AES,
+        &hex::decode("2b7e151628aed2a6abf7158809cf4f3c").unwrap(),
+        &[],
+    );
+    let m = Mechanism {
+        mech: ck::CKM_AES_CMAC_GENERAL,
+        param: Param::MacLen(8),
+    };
+    h.sign_init(s, &m, aes).unwrap();
+    let msg = hex::decode("6bc1bee22e409f96e93d7e117393172a").unwrap();
+    let Output::Data(mac) = h.sign(s, &msg, Out::Cap(64)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(hex::encode(&mac), "070a16b46b4d4144");
+    h.verify_init(s, &m, aes).unwrap();
+    h.verify(s, &msg, &mac).unwrap();
+}
+
+#[test]
+fn derivations_by_hash_encryption_and_concatenation() {
+    let (h, s) = ready();
+    let extractable = [
+        (ck::CKA_SENSITIVE, enc_bool(false)),
+        (ck::CKA_DERIVE, enc_bool(true)),
+    ];
+    let out = [(ck::CKA_SENSITIVE, enc_bool(false))];
+    // FIPS-197 C.1 through CKM_AES_ECB_ENCRYPT_DATA.
+    let b = secret(
+        &h,
+        s,
+        ck::CKK_AES,
+        &hex::decode("000102030405060708090a0b0c0d0e0f").unwrap(),
+        &extractable,
+    );
+    let m = Mechanism {
+        mech: ck::CKM_AES_ECB_ENCRYPT_DATA,
+        param: Param::Data(hex::decode("00112233445566778899aabbccddeeff").unwrap()),
+    };
+    let k = h.derive_key(s, &m, b, &out).unwrap();
+    assert_eq!(
+        hex::encode(value_of(&h, s, k)),
+        "69c4e0d86a7b0430d8cdb78070b4c55a"
+    );
+    let odd = Mechanism {
+        mech: ck::CKM_AES_ECB_ENCRYPT_DATA,
+        param: Param::Data(vec![1; 15]),
+    };
+    assert_eq!(
+        h.derive_key(s, &odd, b, &out).unwrap_err(),
+        Error::MechanismParamInvalid
+    );
+
+    let g = secret(&h, s, ck::CKK_GENERIC_SECRET, b"abc", &extractable);
+    let k = h
+        .derive_key(s, &Mechanism::new(ck::CKM_SHA256_KEY_DERIVATION), g, &out)
+        .unwrap();
+    assert_eq!(
+        hex::encode(value_of(&h, s, k)),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    let m = Mechanism {
+        mech: ck::CKM_CONCATENATE_BASE_AND_DATA,
+        param: Param::Data(b"def".to_vec()),
+    };
+    let k = h.derive_key(s, &m, g, &out).unwrap();
+    assert_eq!(value_of(&h, s, k), b"abcdef");
+    let m = Mechanism {
+        mech: ck::CKM_CONCATENATE_BASE_AND_KEY,
+        param: Param::Handle(g),
+    };
+    let k = h.derive_key(s, &m, g, &out).unwrap();
+    assert_eq!(value_of(&h, s, k), b"abcabc");
+    // A base key without CKA_DERIVE may not derive.
+    let no = secret(&h, s, ck::CKK_GENERIC_SECRET, b"abc", &[]);
+    assert_eq!(
+        h.derive_key(s, &Mechanism::new(ck::CKM_SHA256_KEY_DERIVATION), no, &out)
+            .unwrap_err(),
+        Error::KeyFunctionNotPermitted
+    );
+}

@@ -146,6 +146,11 @@ impl SignOp for Signer {
             SigKey::Hmac(h) => Ok((*h).finish()),
             SigKey::Cmac(c) => c.finish().map(|t| t.to_vec()),
         };
+        // `_GENERAL` MACs are truncated; every other output already has exactly `len` bytes.
+        let r = r.map(|mut v| {
+            v.truncate(self.len);
+            v
+        });
         r.map_err(|e| map_crypto(e, Ctx::Sign))
     }
     fn sig_len(&self) -> usize {
@@ -233,13 +238,31 @@ fn sig_hash(mech: u64) -> Option<Hash> {
 
 fn hmac_hash(mech: u64) -> Option<Hash> {
     Some(match mech {
-        ck::CKM_SHA_1_HMAC => Hash::Sha1,
-        ck::CKM_SHA224_HMAC => Hash::Sha224,
-        ck::CKM_SHA256_HMAC => Hash::Sha256,
-        ck::CKM_SHA384_HMAC => Hash::Sha384,
-        ck::CKM_SHA512_HMAC => Hash::Sha512,
+        ck::CKM_SHA_1_HMAC | ck::CKM_SHA_1_HMAC_GENERAL => Hash::Sha1,
+        ck::CKM_SHA224_HMAC | ck::CKM_SHA224_HMAC_GENERAL => Hash::Sha224,
+        ck::CKM_SHA256_HMAC | ck::CKM_SHA256_HMAC_GENERAL => Hash::Sha256,
+        ck::CKM_SHA384_HMAC | ck::CKM_SHA384_HMAC_GENERAL => Hash::Sha384,
+        ck::CKM_SHA512_HMAC | ck::CKM_SHA512_HMAC_GENERAL => Hash::Sha512,
         _ => return None,
     })
+}
+
+/// Whether `mech` is a MAC mechanism (HMAC or CMAC, full or `_GENERAL`).
+fn is_mac(mech: u64) -> bool {
+    hmac_hash(mech).is_some() || matches!(mech, ck::CKM_AES_CMAC | ck::CKM_AES_CMAC_GENERAL)
+}
+
+/// `_GENERAL` MACs take their output length as the parameter (`CK_MAC_GENERAL_PARAMS`).
+fn is_general(mech: u64) -> bool {
+    matches!(
+        mech,
+        ck::CKM_SHA_1_HMAC_GENERAL
+            | ck::CKM_SHA224_HMAC_GENERAL
+            | ck::CKM_SHA256_HMAC_GENERAL
+            | ck::CKM_SHA384_HMAC_GENERAL
+            | ck::CKM_SHA512_HMAC_GENERAL
+            | ck::CKM_AES_CMAC_GENERAL
+    )
 }
 
 fn pss_params(m: &Mechanism, fixed: Option<Hash>) -> Result<(Hash, Hash, usize)> {
@@ -276,12 +299,9 @@ fn mac_key(m: &Mechanism, key: &Object) -> Result<SigKey> {
                 ck::CKK_SHA512_HMAC,
             ],
         )?;
-        if m.param != Param::None {
-            return Err(Error::MechanismParamInvalid);
-        }
         return Ok(SigKey::Hmac(Box::new(Hmac::new(h, secret_value(key)?))));
     }
-    if m.mech == ck::CKM_AES_CMAC {
+    if matches!(m.mech, ck::CKM_AES_CMAC | ck::CKM_AES_CMAC_GENERAL) {
         let k = aes_key(key, m.mech)?;
         return AesCmac::new(&k)
             .map(SigKey::Cmac)
@@ -290,19 +310,29 @@ fn mac_key(m: &Mechanism, key: &Object) -> Result<SigKey> {
     Err(Error::MechanismInvalid)
 }
 
-fn mac_len(m: &Mechanism) -> usize {
-    hmac_hash(m.mech).map_or(16, Hash::len)
+/// The MAC's output length: the full length, or the `_GENERAL` parameter (1..=full).
+fn mac_len(m: &Mechanism) -> Result<usize> {
+    let full = hmac_hash(m.mech).map_or(16, Hash::len);
+    match (&m.param, is_general(m.mech)) {
+        (Param::None, false) => Ok(full),
+        (Param::MacLen(n), true) if (1..=full as u64).contains(n) => Ok(*n as usize),
+        _ => {
+            log::info!("MAC length parameter missing or outside 1..={full}");
+            Err(Error::MechanismParamInvalid)
+        }
+    }
 }
 
 /// Starts a signature (or MAC) with `key`.
 pub fn signer(m: &Mechanism, key: &Object) -> Result<Box<dyn SignOp>> {
     let mech = m.mech;
-    if hmac_hash(mech).is_some() || mech == ck::CKM_AES_CMAC {
+    if is_mac(mech) {
+        let len = mac_len(m)?;
         let k = mac_key(m, key)?;
         return Ok(Box::new(Signer {
             pre: Pre::Raw(Zeroizing::new(Vec::new()), 0),
             key: Some(k),
-            len: mac_len(m),
+            len,
         }));
     }
     match mech {
@@ -406,12 +436,13 @@ fn check_eddsa_param(p: &Param) -> Result<()> {
 /// Starts a verification with `key` (a public key, or the secret key of a MAC).
 pub fn verifier(m: &Mechanism, key: &Object) -> Result<Box<dyn VerifyOp>> {
     let mech = m.mech;
-    if hmac_hash(mech).is_some() || mech == ck::CKM_AES_CMAC {
+    if is_mac(mech) {
+        let len = mac_len(m)?;
         let k = mac_key(m, key)?;
         let s: Box<dyn SignOp> = Box::new(Signer {
             pre: Pre::Raw(Zeroizing::new(Vec::new()), 0),
             key: Some(k),
-            len: mac_len(m),
+            len,
         });
         return Ok(Box::new(Verifier {
             pre: Pre::Raw(Zeroizing::new(Vec::new()), 0),
