@@ -194,6 +194,19 @@ pub fn diverges_in(test: &str, reason: &str) -> bool {
     }
 }
 
+/// A check that only applies to softhsm-rs (a promise beyond the standard,
+/// or a softhsm-rs tool): against SoftHSMv2, prints
+/// `SKIP(softhsm-rs only): <test>: <reason>` and returns true. Not a
+/// divergence; DIFFERENCES.md lists these separately.
+pub fn ours_only(reason: &str) -> bool {
+    if is_softhsm2() {
+        note(&format!("SKIP(softhsm-rs only): {}: {reason}", test_name()));
+        true
+    } else {
+        false
+    }
+}
+
 /// Serialises token provisioning (slot discovery and C_InitToken).
 pub fn token_lock() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());

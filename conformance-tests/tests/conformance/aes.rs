@@ -129,6 +129,73 @@ fn ctr_sp800_38a() {
     assert_eq!(part, ct[..21]);
 }
 
+/// AES-CTR by aws-lc-rs (128-bit big-endian counter).
+fn ctr_reference(key: &[u8], cb: [u8; 16], data: &[u8]) -> Vec<u8> {
+    use aws_lc_rs::cipher::{EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128, AES_256};
+    let alg = if key.len() == 16 { &AES_128 } else { &AES_256 };
+    let key = EncryptingKey::ctr(UnboundCipherKey::new(alg, key).unwrap()).unwrap();
+    let mut buf = data.to_vec();
+    key.less_safe_encrypt(&mut buf, EncryptionContext::Iv128(cb.into()))
+        .unwrap();
+    buf
+}
+
+#[test]
+fn ctr_multi_part_odd_pieces_equal_one_shot() {
+    let (_slot, s) = user_token("aes-ctr-parts");
+    let key = h(K256);
+    let k = import_aes(&s, &key);
+    // The low 64 bits of the counter wrap after two blocks: the carry goes
+    // into the upper half with a 128-bit counter.
+    let params = CK_AES_CTR_PARAMS {
+        ulCounterBits: 128,
+        cb: iv16("0123456789abcdefffffffffffffffff"),
+    };
+    let pt: Vec<u8> = (0..203u32).map(|i| (i * 7 + 3) as u8).collect();
+    let one_shot = s.encrypt(&ctr(&params), k, &pt).expect("CTR one-shot");
+    assert_eq!(one_shot.len(), pt.len(), "CTR keeps the length");
+    assert_eq!(
+        hex::encode(&one_shot),
+        hex::encode(ctr_reference(&key, params.cb, &pt)),
+        "CTR vs aws-lc-rs (counter carry across 64 bits)"
+    );
+    let pieces = [1usize, 2, 3, 5, 8, 13, 21, 34, 55, 61];
+    assert_eq!(pieces.iter().sum::<usize>(), pt.len());
+    let split = |data: &[u8], sizes: &mut dyn Iterator<Item = usize>| {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for n in sizes {
+            out.push(data[at..at + n].to_vec());
+            at += n;
+        }
+        out
+    };
+    s.encrypt_init(&ctr(&params), k).unwrap();
+    let mut out = Vec::new();
+    for piece in split(&pt, &mut pieces.into_iter()) {
+        out.extend(s.encrypt_update(&piece).unwrap());
+    }
+    out.extend(s.encrypt_final().unwrap());
+    assert_eq!(
+        hex::encode(&out),
+        hex::encode(&one_shot),
+        "multi-part CTR encrypt"
+    );
+    s.decrypt_init(&ctr(&params), k).unwrap();
+    let mut back = Vec::new();
+    // Other piece sizes than the encryption used (the same list reversed).
+    for piece in split(&one_shot, &mut pieces.into_iter().rev()) {
+        back.extend(s.decrypt_update(&piece).unwrap());
+    }
+    back.extend(s.decrypt_final().unwrap());
+    assert_eq!(back, pt, "multi-part CTR decrypt");
+    assert_eq!(
+        s.decrypt(&ctr(&params), k, &one_shot).unwrap(),
+        pt,
+        "one-shot CTR decrypt"
+    );
+}
+
 #[test]
 fn cbc_pad_round_trips_0_to_33() {
     let (_slot, s) = user_token("aes-cbcpad");

@@ -20,6 +20,8 @@ mod multiprocess;
 mod objects;
 mod random;
 mod rsa;
+mod rsa_raw;
 mod sessions;
 mod slots;
+mod threads;
 mod wrap;

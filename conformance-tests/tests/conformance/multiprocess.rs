@@ -1,20 +1,107 @@
 //! Several processes sharing one token: four `p11-worker` processes create,
 //! find, read and destroy token objects concurrently and use each other's
-//! keys; afterwards this process checks exactly which objects exist.
+//! keys, while (softhsm-rs only) this process runs the admin CLI
+//! (`softhsm-rs show-slots`, `object list`) on the same keystore; afterwards
+//! this process checks exactly which objects exist.
 
 use crate::util::*;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const WORKERS: usize = 4;
 const ITERATIONS: usize = 200;
 const TIMEOUT: Duration = Duration::from_secs(600);
+/// Rounds of CLI commands run while the workers run.
+const CLI_ROUNDS: usize = 3;
+
+/// The admin CLI: `P11_CLI`, else `softhsm-rs` beside the module (the
+/// workspace's `target/debug/softhsm-rs`, built by `cargo build -p softhsm-rs`).
+fn cli_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("P11_CLI").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    module_path()
+        .parent()
+        .map(|d| d.join("softhsm-rs"))
+        .unwrap_or_else(|| PathBuf::from("softhsm-rs"))
+}
+
+/// Runs the CLI with the suite's configuration; asserts exit status 0 and
+/// that stdout contains every string of `want`.
+fn run_cli(args: &[&str], pin: Option<&str>, want: &[&str]) {
+    let conf = harness_dir().join("softhsm-rs.toml");
+    let mut cmd = Command::new(cli_path());
+    cmd.arg("--config").arg(&conf).args(args);
+    cmd.env_remove("SOFTHSM_RS_PIN");
+    if let Some(pin) = pin {
+        cmd.env("SOFTHSM_RS_PIN", pin);
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", cli_path().display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "softhsm-rs {} exited with {} while the workers run:\n{stdout}\n{stderr}",
+        args.join(" "),
+        out.status
+    );
+    for w in want {
+        assert!(
+            stdout.contains(w),
+            "softhsm-rs {} does not list {w:?}:\n{stdout}",
+            args.join(" ")
+        );
+    }
+}
+
+/// One round of admin commands on the token in `slot`.
+fn cli_round(slot: Slot, label: &str, marker: &str, pin: &str) {
+    let id = slot.id().to_string();
+    run_cli(
+        &["show-slots"],
+        None,
+        &[&format!("Slot {id}\n"), &format!("Token label:    {label}")],
+    );
+    run_cli(
+        &["object", "list", "--slot", &id],
+        Some(pin),
+        &[
+            &format!("in slot {id} (all objects)"),
+            &format!("Label:          {marker}"),
+        ],
+    );
+}
 
 #[test]
 fn concurrent_workers() {
     let label = format!("multiproc-{}", std::process::id());
     let (slot, _, user) = fresh_token(&label);
+    // A private object for `object list` to find (listed only with the PIN).
+    let marker = format!("{label}-marker");
+    {
+        let s = user_session(slot);
+        s.create_object(&[
+            Attribute::Class(ObjectClass::DATA),
+            Attribute::Token(true),
+            Attribute::Private(true),
+            Attribute::Label(marker.as_bytes().to_vec()),
+            Attribute::Value(b"marker".to_vec()),
+        ])
+        .expect("create the marker object");
+        s.logout().expect("C_Logout");
+    }
+    let with_cli = !ours_only("the admin CLI softhsm-rs (SoftHSMv2 has softhsm2-util instead)");
+    if with_cli {
+        assert!(
+            cli_path().is_file(),
+            "admin CLI {} not found: build it with `cargo build -p softhsm-rs` or set P11_CLI",
+            cli_path().display()
+        );
+    }
     let mut children = Vec::new();
     for w in 0..WORKERS {
         let child = Command::new(env!("CARGO_BIN_EXE_p11-worker"))
@@ -30,6 +117,24 @@ fn concurrent_workers() {
         children.push(child);
     }
     let start = Instant::now();
+    // The CLI on the same keystore while the workers run (spread out so that
+    // the workers are past their start-up and writing).
+    let mut overlapping = 0;
+    for _ in 0..CLI_ROUNDS {
+        if !with_cli {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let running = children
+            .iter_mut()
+            .any(|c| c.try_wait().map(|st| st.is_none()).unwrap_or(false));
+        cli_round(slot, &label, &marker, &user);
+        overlapping += running as usize;
+    }
+    if with_cli {
+        println!("multiprocess: {CLI_ROUNDS} CLI rounds, {overlapping} started while workers ran");
+        assert!(overlapping > 0, "the workers ended before the first CLI round");
+    }
     let mut outputs = Vec::new();
     for mut child in children {
         loop {
@@ -97,7 +202,12 @@ fn concurrent_workers() {
         seen.entry(label).or_default().push(class);
     }
     let total: usize = seen.values().map(|v| v.len()).sum();
-    assert_eq!(total, expected_left, "objects left on the token");
+    assert_eq!(
+        total,
+        expected_left + 1,
+        "objects left on the token (with the marker)"
+    );
+    assert_eq!(seen.get(&marker), Some(&vec![CKO_DATA]), "the marker object");
     for w in 0..WORKERS {
         for i in 0..ITERATIONS {
             let label = format!("w{w}-{i}");

@@ -355,3 +355,57 @@ pub fn expect_ckr(got: CK_RV, want: CK_RV, softhsm2: CK_RV, what: &str) {
         rv_name(got)
     );
 }
+
+/// Raw single-part C_EncryptInit + C_Encrypt (with a large enough buffer).
+pub fn raw_encrypt(
+    s: &Session,
+    mech: &mut CK_MECHANISM,
+    key: ObjectHandle,
+    data: &[u8],
+) -> Result<Vec<u8>, CK_RV> {
+    let rv = p11!(C_EncryptInit(s.handle(), mech, key.handle()));
+    if rv != CKR_OK {
+        return Err(rv);
+    }
+    let mut out = vec![0u8; data.len() + 1024];
+    let mut len = out.len() as CK_ULONG;
+    let rv = p11!(C_Encrypt(
+        s.handle(),
+        data.as_ptr() as *mut u8,
+        data.len() as CK_ULONG,
+        out.as_mut_ptr(),
+        &mut len
+    ));
+    if rv != CKR_OK {
+        return Err(rv);
+    }
+    out.truncate(len as usize);
+    Ok(out)
+}
+
+/// Raw single-part C_DecryptInit + C_Decrypt (with a large enough buffer).
+pub fn raw_decrypt(
+    s: &Session,
+    mech: &mut CK_MECHANISM,
+    key: ObjectHandle,
+    data: &[u8],
+) -> Result<Vec<u8>, CK_RV> {
+    let rv = p11!(C_DecryptInit(s.handle(), mech, key.handle()));
+    if rv != CKR_OK {
+        return Err(rv);
+    }
+    let mut out = vec![0u8; data.len() + 1024];
+    let mut len = out.len() as CK_ULONG;
+    let rv = p11!(C_Decrypt(
+        s.handle(),
+        data.as_ptr() as *mut u8,
+        data.len() as CK_ULONG,
+        out.as_mut_ptr(),
+        &mut len
+    ));
+    if rv != CKR_OK {
+        return Err(rv);
+    }
+    out.truncate(len as usize);
+    Ok(out)
+}

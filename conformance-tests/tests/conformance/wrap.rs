@@ -242,3 +242,157 @@ fn allowed_mechanisms_are_enforced() {
     assert_rv!(s.encrypt(&Mechanism::AesEcb, k, &[0u8; 16]), MechanismInvalid);
     assert_rv!(s.encrypt(&Mechanism::AesCbc(iv), k, &[0u8; 16]), MechanismInvalid);
 }
+
+/// RFC 5649 section 6: the KEK (AES-192) and its two examples.
+const KWP_KEK: &str = "5840df6e29b02af1ab493b705bf16ea1ae8338f4dcc176a8";
+const KWP_VECTORS: [(&str, &str); 2] = [
+    (
+        "c37b7e6492584340bed12207808941155068f738",
+        "138bdeaa9b8fa7fc61f97742e72248ee5ae6ae5360d1ae6a5f54f373fa543b6a",
+    ),
+    ("466f7250617369", "afbeb0f07dfbf5419200f2ccb50bb24f"),
+];
+
+fn kwp_mech() -> CK_MECHANISM {
+    raw_mech::<u8>(CKM_AES_KEY_WRAP_KWP, None)
+}
+
+#[test]
+fn aes_key_wrap_kwp_rfc5649_section_6() {
+    let (_slot, s) = user_token("wrap-kwp");
+    let kek = import_aes(&s, &h(KWP_KEK));
+    for (key, want) in KWP_VECTORS {
+        let res = raw_encrypt(&s, &mut kwp_mech(), kek, &h(key));
+        if res == Err(CKR_MECHANISM_INVALID) && diverges("CKM_AES_KEY_WRAP_KWP is not implemented") {
+            return;
+        }
+        let ct = res.unwrap_or_else(|rv| panic!("C_Encrypt(CKM_AES_KEY_WRAP_KWP, {key}): {}", rv_name(rv)));
+        assert_eq!(hex::encode(&ct), want, "RFC 5649 section 6, key {key}");
+        let pt = raw_decrypt(&s, &mut kwp_mech(), kek, &ct)
+            .unwrap_or_else(|rv| panic!("C_Decrypt(CKM_AES_KEY_WRAP_KWP): {}", rv_name(rv)));
+        assert_eq!(hex::encode(pt), key, "KWP decrypt round trip");
+        // The integrity check (AIV and padding) rejects a modified blob.
+        let mut bad = ct.clone();
+        bad[3] ^= 0x20;
+        let res = raw_decrypt(&s, &mut kwp_mech(), kek, &bad);
+        assert!(
+            matches!(
+                res,
+                Err(CKR_ENCRYPTED_DATA_INVALID) | Err(CKR_WRAPPED_KEY_INVALID)
+            ),
+            "C_Decrypt(KWP) of a tampered blob: {:?}",
+            res.map_err(rv_name)
+        );
+        // C_WrapKey of the same key value gives the same blob.
+        let k = extractable(&s, KeyType::GENERIC_SECRET, &h(key));
+        let mut m = kwp_mech();
+        let mut len: CK_ULONG = 64;
+        let mut out = vec![0u8; 64];
+        assert_ckr!(
+            p11!(C_WrapKey(
+                s.handle(),
+                &mut m,
+                kek.handle(),
+                k.handle(),
+                out.as_mut_ptr(),
+                &mut len
+            )),
+            CKR_OK
+        );
+        out.truncate(len as usize);
+        assert_eq!(
+            hex::encode(&out),
+            want,
+            "C_WrapKey(CKM_AES_KEY_WRAP_KWP) of {key}"
+        );
+    }
+    // RFC 5649: at least one byte in; the output is a multiple of 8 bytes,
+    // at least 16.
+    assert_eq!(
+        raw_encrypt(&s, &mut kwp_mech(), kek, &[]).map_err(rv_name),
+        Err(rv_name(CKR_DATA_LEN_RANGE)),
+        "C_Encrypt(CKM_AES_KEY_WRAP_KWP) of nothing"
+    );
+    for len in [8usize, 15, 23] {
+        assert_eq!(
+            raw_decrypt(&s, &mut kwp_mech(), kek, &vec![0x5a; len]).map_err(rv_name),
+            Err(rv_name(CKR_ENCRYPTED_DATA_LEN_RANGE)),
+            "C_Decrypt(CKM_AES_KEY_WRAP_KWP) of {len} bytes"
+        );
+    }
+}
+
+#[test]
+fn aes_key_wrap_pad_is_rfc3394_of_pkcs7_padded_key() {
+    let (_slot, s) = user_token("wrap-pad-kw");
+    let kek = import_aes(&s, &h(KWP_KEK));
+    // 20 bytes get four 0x04 bytes, 16 bytes a whole 8-byte block of 0x08.
+    // The last column is what SoftHSMv2 returns instead: RFC 5649 of the
+    // value zero-padded to a multiple of 8 bytes (the 20-byte key) and
+    // RFC 5649 of the value (16 bytes); computed with another RFC 5649
+    // implementation.
+    let cases = [
+        (
+            KWP_VECTORS[0].0,
+            "04040404",
+            "cf1e485360e1a8126f524d01771677f9400edb4d074f14116988d71e1588e367",
+        ),
+        (
+            KEYDATA,
+            "0808080808080808",
+            "3d5096111d227d3c97f6a8d619ccf2ee7912eebeb1b41e43",
+        ),
+    ];
+    for (key, pad, softhsm2) in cases {
+        let k = extractable(&s, KeyType::GENERIC_SECRET, &h(key));
+        let padded = extractable(&s, KeyType::GENERIC_SECRET, &h(&format!("{key}{pad}")));
+        let wrapped = s
+            .wrap_key(&Mechanism::AesKeyWrapPad, kek, k)
+            .expect("C_WrapKey(CKM_AES_KEY_WRAP_PAD)");
+        if hex::encode(&wrapped) == softhsm2
+            && diverges(
+                "CKM_AES_KEY_WRAP_PAD is RFC 5649 (CKM_AES_KEY_WRAP_KWP) over the value zero-padded to 8 bytes",
+            )
+        {
+            return;
+        }
+        let reference = s
+            .wrap_key(&Mechanism::AesKeyWrap, kek, padded)
+            .expect("C_WrapKey(CKM_AES_KEY_WRAP) of the padded key");
+        assert_eq!(
+            hex::encode(&wrapped),
+            hex::encode(&reference),
+            "CKM_AES_KEY_WRAP_PAD({key}) == CKM_AES_KEY_WRAP({key}{pad})"
+        );
+        // The same through C_Encrypt/C_Decrypt.
+        let ct = s
+            .encrypt(&Mechanism::AesKeyWrapPad, kek, &h(key))
+            .expect("C_Encrypt(CKM_AES_KEY_WRAP_PAD)");
+        assert_eq!(
+            hex::encode(&ct),
+            hex::encode(&reference),
+            "C_Encrypt(PAD) of {key}"
+        );
+        let ct_kw = s
+            .encrypt(&Mechanism::AesKeyWrap, kek, &h(&format!("{key}{pad}")))
+            .expect("C_Encrypt(CKM_AES_KEY_WRAP)");
+        assert_eq!(ct_kw, reference, "C_Encrypt(CKM_AES_KEY_WRAP) == C_WrapKey");
+        assert_eq!(
+            hex::encode(
+                s.decrypt(&Mechanism::AesKeyWrapPad, kek, &ct)
+                    .expect("C_Decrypt(PAD)")
+            ),
+            key,
+            "C_Decrypt(CKM_AES_KEY_WRAP_PAD) removes the padding"
+        );
+        let u = s
+            .unwrap_key(
+                &Mechanism::AesKeyWrapPad,
+                kek,
+                &wrapped,
+                &unwrap_template(KeyType::GENERIC_SECRET),
+            )
+            .expect("C_UnwrapKey(CKM_AES_KEY_WRAP_PAD)");
+        assert_eq!(hex::encode(get_bytes(&s, u, AttributeType::Value)), key);
+    }
+}
