@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::mechanism;
 use crate::object::Object;
 use crate::session::Session;
+use crate::store::cached::Cached;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Role, Store, TokenRecord};
 use crate::token::{self, TokenKey};
@@ -150,7 +151,7 @@ impl Hsm {
     pub fn open(config: Config) -> Result<Hsm> {
         let path = config.store_path();
         let store = SqliteStore::open(&path, Duration::from_millis(config.store.busy_timeout_ms))?;
-        Ok(Hsm::with_store(config, Box::new(store)))
+        Ok(Hsm::with_store(config, Box::new(Cached::new(store))))
     }
 
     /// An HSM over any store (tests use an in-memory one).

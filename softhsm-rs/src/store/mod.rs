@@ -7,6 +7,7 @@
 //! Architecture invariant: the store only ever sees sealed blobs for key material and wrapped
 //! token keys; sealing and unsealing happen in [`crate::token`].
 
+pub mod cached;
 pub mod sqlite;
 
 use crate::attr::AttrType;
@@ -92,6 +93,9 @@ pub trait Store: Send {
     fn delete(&mut self, token_id: i64, uid: &str) -> Result<bool>;
     /// Number of (public, private) objects of a token.
     fn count(&mut self, token_id: i64) -> Result<(u64, u64)>;
+    /// A value that changes whenever another connection (another process) has committed a
+    /// change since the last call; it is what lets [`cached::Cached`] keep reads in memory.
+    fn data_version(&mut self) -> Result<i64>;
     /// Runs the backend's own integrity check.
     fn check_integrity(&mut self) -> Result<()>;
 }

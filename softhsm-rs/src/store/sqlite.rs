@@ -111,6 +111,11 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self, path: &Path) -> Result<()> {
+        // The common case (current schema) needs no write lock: many processes start at once.
+        let current: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current == SCHEMA_VERSION {
+            return Ok(());
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -395,6 +400,13 @@ impl Store for SqliteStore {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         Ok((public as u64, private as u64))
+    }
+
+    fn data_version(&mut self) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?)
     }
 
     fn check_integrity(&mut self) -> Result<()> {
