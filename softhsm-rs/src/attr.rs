@@ -366,6 +366,11 @@ pub fn is_secret_key_type(kt: u64) -> bool {
             | ck::CKK_SHA256_HMAC
             | ck::CKK_SHA384_HMAC
             | ck::CKK_SHA512_HMAC
+            | ck::CKK_MD5_HMAC
+            | ck::CKK_SHA3_224_HMAC
+            | ck::CKK_SHA3_256_HMAC
+            | ck::CKK_SHA3_384_HMAC
+            | ck::CKK_SHA3_512_HMAC
     )
 }
 

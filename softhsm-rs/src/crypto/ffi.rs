@@ -1,9 +1,12 @@
 #![allow(unsafe_code)]
-//! Thin, safe RAII wrappers over the aws-lc C API: the only `unsafe` code.
+//! Thin, safe RAII wrappers over the aws-lc C API. Together with its
+//! siblings `ffi_md` (digests, HMAC, KDFs) and `ffi_asym` (Curve25519,
+//! PKCS#8) this is the only `unsafe` code.
 //!
 //! Every raw pointer obtained from aws-lc is owned by a small wrapper that
 //! frees it in `Drop`, and every buffer handed to C is sized on the Rust side
-//! first. The parent module only sees safe functions.
+//! first. The parent module only sees safe functions; the helpers shared with
+//! the siblings are safe functions or `unsafe fn`s with documented contracts.
 
 use core::ffi::{c_int, c_uint, c_void};
 use core::ptr::{self, null, null_mut, NonNull};
@@ -20,7 +23,7 @@ pub(super) type Secret = Zeroizing<Vec<u8>>;
 const CHUNK: usize = 1 << 20;
 
 /// Clears this thread's aws-lc error queue and returns `Err(e)`.
-fn fail<T>(e: E) -> Result<T> {
+pub(super) fn fail<T>(e: E) -> Result<T> {
     // SAFETY: ERR_clear_error has no preconditions; it only touches the
     // calling thread's error queue.
     unsafe { sys::ERR_clear_error() };
@@ -28,7 +31,7 @@ fn fail<T>(e: E) -> Result<T> {
 }
 
 /// Maps aws-lc's "1 on success" convention to a `Result`.
-fn check(rc: c_int, e: E) -> Result<()> {
+pub(super) fn check(rc: c_int, e: E) -> Result<()> {
     if rc == 1 {
         Ok(())
     } else {
@@ -51,7 +54,7 @@ macro_rules! owned_ptr {
                 NonNull::new(p).map(Self).map_or_else(|| fail(e), Ok)
             }
 
-            fn as_ptr(&self) -> *mut $ty {
+            pub(super) fn as_ptr(&self) -> *mut $ty {
                 self.0.as_ptr()
             }
         }
@@ -71,6 +74,9 @@ macro_rules! owned_ptr {
         unsafe impl Send for $name {}
     };
 }
+
+/// Shared with the sibling `ffi_*` modules, which own their own objects.
+pub(super) use owned_ptr;
 
 owned_ptr!(Bn, sys::BIGNUM, sys::BN_clear_free);
 owned_ptr!(Rsa, sys::RSA, sys::RSA_free);
@@ -110,7 +116,7 @@ impl Bn {
 ///
 /// # Safety
 /// `bn` must be null or point to a BIGNUM that stays live during the call.
-unsafe fn bn_bytes(bn: *const sys::BIGNUM) -> Vec<u8> {
+pub(super) unsafe fn bn_bytes(bn: *const sys::BIGNUM) -> Vec<u8> {
     if bn.is_null() {
         return Vec::new();
     }
@@ -126,7 +132,7 @@ unsafe fn bn_bytes(bn: *const sys::BIGNUM) -> Vec<u8> {
 ///
 /// # Safety
 /// `bn` must point to a BIGNUM that stays live during the call.
-unsafe fn bn_padded(bn: *const sys::BIGNUM, len: usize) -> Result<Secret> {
+pub(super) unsafe fn bn_padded(bn: *const sys::BIGNUM, len: usize) -> Result<Secret> {
     let mut out = Zeroizing::new(vec![0u8; len]);
     // SAFETY: `out` has `len` writable bytes; the caller guarantees `bn`.
     let rc = unsafe { sys::BN_bn2bin_padded(out.as_mut_ptr(), len, bn) };
@@ -136,7 +142,7 @@ unsafe fn bn_padded(bn: *const sys::BIGNUM, len: usize) -> Result<Secret> {
 
 // ------------------------------------------------------------------- RSA
 
-fn evp_md(h: Hash) -> *const sys::EVP_MD {
+pub(super) fn evp_md(h: Hash) -> *const sys::EVP_MD {
     // SAFETY: these accessors have no preconditions and return static tables.
     unsafe {
         match h {
@@ -145,6 +151,11 @@ fn evp_md(h: Hash) -> *const sys::EVP_MD {
             Hash::Sha256 => sys::EVP_sha256(),
             Hash::Sha384 => sys::EVP_sha384(),
             Hash::Sha512 => sys::EVP_sha512(),
+            Hash::Md5 => sys::EVP_md5(),
+            Hash::Sha3_224 => sys::EVP_sha3_224(),
+            Hash::Sha3_256 => sys::EVP_sha3_256(),
+            Hash::Sha3_384 => sys::EVP_sha3_384(),
+            Hash::Sha3_512 => sys::EVP_sha3_512(),
         }
     }
 }
@@ -229,18 +240,8 @@ impl Rsa {
 
     /// `[n, e, d, p, q, dmp1, dmq1, iqmp]`, each empty when absent.
     pub(super) fn parts(&self) -> [Vec<u8>; 8] {
-        let mut p: [*const sys::BIGNUM; 8] = [null(); 8];
-        let [n, e, d, pp, q, dp, dq, qi] = &mut p;
-        let r = self.as_ptr();
-        // SAFETY: `r` is live; the out-pointers are valid locals that receive
-        // borrowed pointers living as long as `self`.
-        unsafe {
-            sys::RSA_get0_key(r, n, e, d);
-            sys::RSA_get0_factors(r, pp, q);
-            sys::RSA_get0_crt_params(r, dp, dq, qi);
-        }
-        // SAFETY: each pointer is null or borrowed from `self`, still live.
-        p.map(|bn| unsafe { bn_bytes(bn) })
+        // SAFETY: self owns a live RSA.
+        unsafe { rsa_parts(self.as_ptr()) }
     }
 
     pub(super) fn public(&self) -> Result<Self> {
@@ -362,17 +363,40 @@ impl Rsa {
     }
 }
 
+/// `[n, e, d, p, q, dmp1, dmq1, iqmp]` of `r`, each empty when absent.
+///
+/// # Safety
+/// `r` must point to an RSA that stays live during the call.
+pub(super) unsafe fn rsa_parts(r: *const sys::RSA) -> [Vec<u8>; 8] {
+    let mut p: [*const sys::BIGNUM; 8] = [null(); 8];
+    let [n, e, d, pp, q, dp, dq, qi] = &mut p;
+    // SAFETY: the caller guarantees `r`; the out-pointers are valid locals
+    // that receive pointers borrowed from `r`.
+    unsafe {
+        sys::RSA_get0_key(r, n, e, d);
+        sys::RSA_get0_factors(r, pp, q);
+        sys::RSA_get0_crt_params(r, dp, dq, qi);
+    }
+    // SAFETY: each pointer is null or borrowed from `r`, still live.
+    p.map(|bn| unsafe { bn_bytes(bn) })
+}
+
 // -------------------------------------------------------------------- EC
+
+pub(super) fn curve_nid(c: Curve) -> c_int {
+    match c {
+        Curve::P256 => sys::NID_X9_62_prime256v1,
+        Curve::P384 => sys::NID_secp384r1,
+        Curve::P521 => sys::NID_secp521r1,
+        Curve::Secp256k1 => sys::NID_secp256k1,
+    }
+}
 
 impl EcKey {
     fn new(c: Curve) -> Result<Self> {
-        let nid = match c {
-            Curve::P256 => sys::NID_X9_62_prime256v1,
-            Curve::P384 => sys::NID_secp384r1,
-            Curve::P521 => sys::NID_secp521r1,
-        };
         // SAFETY: the NID names a built-in curve; null is checked.
-        Self::from_raw(unsafe { sys::EC_KEY_new_by_curve_name(nid) }, E::Internal)
+        let key = unsafe { sys::EC_KEY_new_by_curve_name(curve_nid(c)) };
+        Self::from_raw(key, E::Internal)
     }
 
     fn group(&self) -> *const sys::EC_GROUP {
@@ -514,33 +538,6 @@ impl EcKey {
         }
         Ok(out)
     }
-}
-
-// --------------------------------------------------------------- Ed25519
-
-/// Expands a 32-byte seed into `(public key, 64-byte private key)`.
-pub(super) fn ed25519_keypair(seed: &[u8; 32]) -> ([u8; 32], Zeroizing<[u8; 64]>) {
-    let (mut public, mut private) = ([0u8; 32], Zeroizing::new([0u8; 64]));
-    let (p, k) = (public.as_mut_ptr(), private.as_mut_ptr());
-    // SAFETY: the buffers are 32 and 64 writable bytes and the seed 32
-    // readable bytes, exactly what ED25519_keypair_from_seed requires.
-    unsafe { sys::ED25519_keypair_from_seed(p, k, seed.as_ptr()) };
-    (public, private)
-}
-
-pub(super) fn ed25519_sign(private: &[u8; 64], msg: &[u8]) -> Result<[u8; 64]> {
-    let mut sig = [0u8; 64];
-    let (s, k) = (sig.as_mut_ptr(), private.as_ptr());
-    // SAFETY: `s` is 64 writable bytes, `k` a 64-byte key, `msg` readable.
-    let rc = unsafe { sys::ED25519_sign(s, msg.as_ptr(), msg.len(), k) };
-    check(rc, E::Internal)?;
-    Ok(sig)
-}
-
-pub(super) fn ed25519_verify(public: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<()> {
-    // SAFETY: `sig` is 64 bytes, `public` 32 bytes, `msg` readable.
-    let rc = unsafe { sys::ED25519_verify(msg.as_ptr(), msg.len(), sig.as_ptr(), public.as_ptr()) };
-    check(rc, E::SignatureInvalid)
 }
 
 // ------------------------------------------------------------------- AES

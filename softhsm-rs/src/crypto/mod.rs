@@ -1,13 +1,25 @@
 //! Cryptographic primitives for the token, built on aws-lc.
 //!
-//! Everything here is safe Rust; the C calls live in the private `ffi`
-//! module. No function panics on malformed input: lengths are checked up
-//! front and every aws-lc failure becomes a [`CryptoError`]. Secret outputs
-//! are returned in [`Zeroizing`] buffers.
+//! Everything here is safe Rust; the C calls live in the private `ffi`,
+//! `ffi_md` and `ffi_asym` modules. No function panics on malformed input:
+//! lengths are checked up front and every aws-lc failure becomes a
+//! [`CryptoError`]. Secret outputs are returned in [`Zeroizing`] buffers.
 
 mod ffi;
+mod ffi_asym;
+mod ffi_md;
 
-use aws_lc_rs::{digest, hmac, rand};
+mod cts;
+mod hash;
+mod kdf;
+mod pkcs8;
+
+pub use cts::{aes_cts_cs1_decrypt, aes_cts_cs1_encrypt, aes_cts_decrypt, aes_cts_encrypt};
+pub use hash::{Digest, Hash, Hmac};
+pub use kdf::{hkdf_expand, hkdf_extract, pbkdf2, x963_kdf};
+pub use pkcs8::{private_key_from_pkcs8, private_key_to_pkcs8, ParsedPrivateKey, PrivateKeyRef};
+
+use aws_lc_rs::rand;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// Failure classes, chosen so the PKCS#11 layer can map them to `CKR_*`.
@@ -39,116 +51,7 @@ impl std::error::Error for CryptoError {}
 
 pub type Result<T> = core::result::Result<T, CryptoError>;
 
-// ------------------------------------------------------------------ hashes
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hash {
-    Sha1,
-    Sha224,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-impl Hash {
-    /// Output length in bytes.
-    #[allow(clippy::len_without_is_empty)] // a digest length is never zero
-    pub fn len(self) -> usize {
-        match self {
-            Hash::Sha1 => 20,
-            Hash::Sha224 => 28,
-            Hash::Sha256 => 32,
-            Hash::Sha384 => 48,
-            Hash::Sha512 => 64,
-        }
-    }
-
-    fn algorithm(self) -> &'static digest::Algorithm {
-        match self {
-            Hash::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-            Hash::Sha224 => &digest::SHA224,
-            Hash::Sha256 => &digest::SHA256,
-            Hash::Sha384 => &digest::SHA384,
-            Hash::Sha512 => &digest::SHA512,
-        }
-    }
-
-    fn hmac_algorithm(self) -> hmac::Algorithm {
-        match self {
-            Hash::Sha1 => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-            Hash::Sha224 => hmac::HMAC_SHA224,
-            Hash::Sha256 => hmac::HMAC_SHA256,
-            Hash::Sha384 => hmac::HMAC_SHA384,
-            Hash::Sha512 => hmac::HMAC_SHA512,
-        }
-    }
-
-    /// One-shot digest of `data`.
-    pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        digest::digest(self.algorithm(), data).as_ref().to_vec()
-    }
-
-    /// DER `DigestInfo` prefix for EMSA-PKCS1-v1_5; append the digest.
-    pub fn digest_info_prefix(self) -> &'static [u8] {
-        match self {
-            Hash::Sha1 => b"\x30\x21\x30\x09\x06\x05\x2b\x0e\x03\x02\x1a\x05\x00\x04\x14",
-            Hash::Sha224 => DI_SHA224,
-            Hash::Sha256 => DI_SHA256,
-            Hash::Sha384 => DI_SHA384,
-            Hash::Sha512 => DI_SHA512,
-        }
-    }
-}
-
-const DI_SHA224: &[u8] = b"\x30\x2d\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x04\x05\x00\x04\x1c";
-const DI_SHA256: &[u8] = b"\x30\x31\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01\x05\x00\x04\x20";
-const DI_SHA384: &[u8] = b"\x30\x41\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x02\x05\x00\x04\x30";
-const DI_SHA512: &[u8] = b"\x30\x51\x30\x0d\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x03\x05\x00\x04\x40";
-
-/// Multi-part message digest.
-#[derive(Clone)]
-pub struct Digest {
-    ctx: digest::Context,
-}
-
-impl Digest {
-    pub fn new(h: Hash) -> Self {
-        Digest {
-            ctx: digest::Context::new(h.algorithm()),
-        }
-    }
-
-    pub fn update(&mut self, d: &[u8]) {
-        self.ctx.update(d);
-    }
-
-    pub fn finish(self) -> Vec<u8> {
-        self.ctx.finish().as_ref().to_vec()
-    }
-}
-
-/// Multi-part HMAC (SHA-1 and SHA-2 family).
-#[derive(Clone)]
-pub struct Hmac {
-    ctx: hmac::Context,
-}
-
-impl Hmac {
-    pub fn new(h: Hash, key: &[u8]) -> Self {
-        let key = hmac::Key::new(h.hmac_algorithm(), key);
-        Hmac {
-            ctx: hmac::Context::with_key(&key),
-        }
-    }
-
-    pub fn update(&mut self, d: &[u8]) {
-        self.ctx.update(d);
-    }
-
-    pub fn finish(self) -> Vec<u8> {
-        self.ctx.sign().as_ref().to_vec()
-    }
-}
+// ------------------------------------------------------------------ misc
 
 /// Fills `buf` from the aws-lc DRBG.
 pub fn random(buf: &mut [u8]) -> Result<()> {
@@ -486,14 +389,16 @@ pub enum Curve {
     P256,
     P384,
     P521,
+    /// SEC 2 secp256k1 (OID 1.3.132.0.10).
+    Secp256k1,
 }
 
 impl Curve {
+    const ALL: [Curve; 4] = [Curve::P256, Curve::P384, Curve::P521, Curve::Secp256k1];
+
     /// Recognises the DER OBJECT IDENTIFIER form of `CKA_EC_PARAMS`.
     pub fn from_oid_der(ec_params: &[u8]) -> Option<Curve> {
-        [Curve::P256, Curve::P384, Curve::P521]
-            .into_iter()
-            .find(|c| c.oid_der() == ec_params)
+        Self::ALL.into_iter().find(|c| c.oid_der() == ec_params)
     }
 
     pub fn oid_der(self) -> &'static [u8] {
@@ -501,6 +406,7 @@ impl Curve {
             Curve::P256 => b"\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07",
             Curve::P384 => b"\x06\x05\x2b\x81\x04\x00\x22",
             Curve::P521 => b"\x06\x05\x2b\x81\x04\x00\x23",
+            Curve::Secp256k1 => b"\x06\x05\x2b\x81\x04\x00\x0a",
         }
     }
 
@@ -516,21 +422,21 @@ impl Curve {
 
     pub fn bits(self) -> usize {
         match self {
-            Curve::P256 => 256,
+            Curve::P256 | Curve::Secp256k1 => 256,
             Curve::P384 => 384,
             Curve::P521 => 521,
         }
     }
 }
 
-/// EC private key on a NIST curve (owns an aws-lc `EC_KEY`).
+/// EC private key on a supported curve (owns an aws-lc `EC_KEY`).
 pub struct EcPrivateKey {
     key: ffi::EcKey,
     curve: Curve,
     point: Vec<u8>,
 }
 
-/// EC public key on a NIST curve (owns an aws-lc `EC_KEY`).
+/// EC public key on a supported curve (owns an aws-lc `EC_KEY`).
 pub struct EcPublicKey {
     key: ffi::EcKey,
     curve: Curve,
@@ -626,12 +532,13 @@ impl EcPublicKey {
 
 // ----------------------------------------------------------------- Ed25519
 
-fn ed25519_seed(seed: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+/// Copies a 32-byte Curve25519 private key; any other length is `InvalidKey`.
+fn key32(key: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
     let mut s = Zeroizing::new([0u8; 32]);
-    if seed.len() != 32 {
+    if key.len() != 32 {
         return Err(CryptoError::InvalidKey);
     }
-    s.copy_from_slice(seed);
+    s.copy_from_slice(key);
     Ok(s)
 }
 
@@ -639,24 +546,46 @@ fn ed25519_seed(seed: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
 pub fn ed25519_generate() -> Result<(Zeroizing<[u8; 32]>, [u8; 32])> {
     let mut seed = Zeroizing::new([0u8; 32]);
     random(&mut seed[..])?;
-    let public = ffi::ed25519_keypair(&seed).0;
+    let public = ffi_asym::ed25519_keypair(&seed).0;
     Ok((seed, public))
 }
 
 pub fn ed25519_public_from_seed(seed: &[u8]) -> Result<[u8; 32]> {
-    Ok(ffi::ed25519_keypair(&*ed25519_seed(seed)?).0)
+    Ok(ffi_asym::ed25519_keypair(&*key32(seed)?).0)
 }
 
 /// Pure Ed25519 (RFC 8032) signature.
 pub fn ed25519_sign(seed: &[u8], msg: &[u8]) -> Result<[u8; 64]> {
-    let (_, private) = ffi::ed25519_keypair(&*ed25519_seed(seed)?);
-    ffi::ed25519_sign(&private, msg)
+    let (_, private) = ffi_asym::ed25519_keypair(&*key32(seed)?);
+    ffi_asym::ed25519_sign(&private, msg)
 }
 
 pub fn ed25519_verify(public: &[u8], msg: &[u8], sig: &[u8]) -> Result<()> {
     let public = public.try_into().map_err(|_| CryptoError::InvalidKey)?;
     let sig = sig.try_into().map_err(|_| CryptoError::SignatureInvalid)?;
-    ffi::ed25519_verify(public, msg, sig)
+    ffi_asym::ed25519_verify(public, msg, sig)
+}
+
+// ------------------------------------------------------------------ X25519
+
+/// Returns `(private key, public value)` (RFC 7748).
+pub fn x25519_generate() -> Result<(Zeroizing<[u8; 32]>, [u8; 32])> {
+    Ok(ffi_asym::x25519_keypair())
+}
+
+/// The public value `X25519(k, 9)` for a 32-byte private key.
+pub fn x25519_public_from_private(private: &[u8]) -> Result<[u8; 32]> {
+    let k = key32(private)?;
+    Ok(ffi_asym::x25519_public(&k))
+}
+
+/// RFC 7748 X25519 agreement. A private key that is not 32 bytes is
+/// `InvalidKey`; a peer value that is not 32 bytes, or one that yields the
+/// all-zero shared secret (a small-order point), is `InvalidInput`.
+pub fn x25519(private: &[u8], peer_public: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
+    let k = key32(private)?;
+    let peer = peer_public.try_into().map_err(|_| CryptoError::InvalidInput)?;
+    ffi_asym::x25519(&k, peer)
 }
 
 // --------------------------------------------------------------------- AES
@@ -862,3 +791,7 @@ pub fn aes_key_unwrap_pad(kek: &[u8], data: &[u8]) -> Result<Zeroizing<Vec<u8>>>
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_asym;
+#[cfg(test)]
+mod tests_sym;

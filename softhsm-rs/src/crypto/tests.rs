@@ -6,14 +6,14 @@ use aws_lc_rs::signature::{self as sig, UnparsedPublicKey};
 use std::sync::OnceLock;
 use CryptoError as E;
 
-const CURVES: [Curve; 3] = [Curve::P256, Curve::P384, Curve::P521];
+pub(super) const CURVES: [Curve; 4] = [Curve::P256, Curve::P384, Curve::P521, Curve::Secp256k1];
 
-fn h(s: &str) -> Vec<u8> {
+pub(super) fn h(s: &str) -> Vec<u8> {
     hex::decode(s.replace([' ', '\n'], "")).unwrap()
 }
 
 /// One shared 2048-bit key (generation is slow); each test imports it.
-fn rsa2048() -> RsaPrivateKey {
+pub(super) fn rsa2048() -> RsaPrivateKey {
     static KEY: OnceLock<RsaComponents> = OnceLock::new();
     let c = KEY.get_or_init(|| RsaPrivateKey::generate(2048, &[]).unwrap().components());
     RsaPrivateKey::from_components(c).unwrap()
@@ -78,7 +78,7 @@ fn sha_and_hmac_known_answers() {
         m.finish(),
         h("896fb1128abbdf196832107cd49df33f47b4b1169912ba4f53684b22")
     );
-    for hash in [Hash::Sha1, Hash::Sha224, Hash::Sha256, Hash::Sha384, Hash::Sha512] {
+    for hash in super::tests_sym::HASHES {
         assert_eq!(hash.digest(b"x").len(), hash.len());
         let p = hash.digest_info_prefix();
         // DER: the outer SEQUENCE covers the rest of the prefix plus the digest,

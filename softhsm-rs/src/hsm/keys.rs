@@ -172,6 +172,8 @@ fn class_and_type(t: &Template, class: u64, key_types: &[u64]) -> Result<u64> {
     }
 }
 
+/// Secret key types a generic mechanism may produce; AES last (C_GenerateKey with a generic
+/// mechanism takes all but the last).
 const SECRET_TYPES: &[u64] = &[
     ck::CKK_GENERIC_SECRET,
     ck::CKK_SHA_1_HMAC,
@@ -179,6 +181,11 @@ const SECRET_TYPES: &[u64] = &[
     ck::CKK_SHA256_HMAC,
     ck::CKK_SHA384_HMAC,
     ck::CKK_SHA512_HMAC,
+    ck::CKK_MD5_HMAC,
+    ck::CKK_SHA3_224_HMAC,
+    ck::CKK_SHA3_256_HMAC,
+    ck::CKK_SHA3_384_HMAC,
+    ck::CKK_SHA3_512_HMAC,
     ck::CKK_AES,
 ];
 
@@ -200,7 +207,7 @@ impl Hsm {
         let t = factory::normalize(raw)?;
         let kt = match m.mech {
             ck::CKM_AES_KEY_GEN => class_and_type(&t, ck::CKO_SECRET_KEY, &[ck::CKK_AES])?,
-            _ => class_and_type(&t, ck::CKO_SECRET_KEY, &SECRET_TYPES[..6])?,
+            _ => class_and_type(&t, ck::CKO_SECRET_KEY, &SECRET_TYPES[..SECRET_TYPES.len() - 1])?,
         };
         let len = factory::tmpl_ulong(&t, ck::CKA_VALUE_LEN).ok_or_else(|| {
             log::info!("C_GenerateKey needs CKA_VALUE_LEN");
@@ -454,6 +461,19 @@ impl Hsm {
                     (ck::CKM_SHA256_KEY_DERIVATION, Param::None) => Zeroizing::new(Hash::Sha256.digest(v)),
                     (ck::CKM_SHA384_KEY_DERIVATION, Param::None) => Zeroizing::new(Hash::Sha384.digest(v)),
                     (ck::CKM_SHA512_KEY_DERIVATION, Param::None) => Zeroizing::new(Hash::Sha512.digest(v)),
+                    (ck::CKM_MD5_KEY_DERIVATION, Param::None) => Zeroizing::new(Hash::Md5.digest(v)),
+                    (ck::CKM_SHA3_224_KEY_DERIVATION, Param::None) => {
+                        Zeroizing::new(Hash::Sha3_224.digest(v))
+                    }
+                    (ck::CKM_SHA3_256_KEY_DERIVATION, Param::None) => {
+                        Zeroizing::new(Hash::Sha3_256.digest(v))
+                    }
+                    (ck::CKM_SHA3_384_KEY_DERIVATION, Param::None) => {
+                        Zeroizing::new(Hash::Sha3_384.digest(v))
+                    }
+                    (ck::CKM_SHA3_512_KEY_DERIVATION, Param::None) => {
+                        Zeroizing::new(Hash::Sha3_512.digest(v))
+                    }
                     (ck::CKM_AES_ECB_ENCRYPT_DATA, Param::Data(d)) => {
                         aes_encrypt_data(&b, crypto::AesMode::Ecb, &[], d)?
                     }

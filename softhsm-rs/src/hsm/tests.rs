@@ -433,3 +433,58 @@ fn derivations_by_hash_encryption_and_concatenation() {
         Error::KeyFunctionNotPermitted
     );
 }
+
+fn digest_hex(h: &Hsm, s: u64, mech: u64, data: &[u8]) -> String {
+    h.digest_init(s, &Mechanism::new(mech)).unwrap();
+    let Output::Data(d) = h.digest(s, data, Out::Cap(128)).unwrap() else {
+        panic!()
+    };
+    hex::encode(d)
+}
+
+#[test]
+fn md5_and_sha3_digests_and_hmacs_match_their_standards() {
+    let (h, s) = ready();
+    assert_eq!(
+        digest_hex(&h, s, ck::CKM_MD5, b"abc"),
+        "900150983cd24fb0d6963f7d28e17f72"
+    );
+    assert_eq!(
+        digest_hex(&h, s, ck::CKM_SHA3_256, b"abc"),
+        "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"
+    );
+    // RFC 2202 case 1.
+    let k = secret(&h, s, ck::CKK_MD5_HMAC, &[0x0b; 16], &[]);
+    h.sign_init(s, &Mechanism::new(ck::CKM_MD5_HMAC), k).unwrap();
+    let Output::Data(mac) = h.sign(s, b"Hi There", Out::Cap(64)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(hex::encode(mac), "9294727a3638bb1c13f48ef8158bfc9d");
+}
+
+#[test]
+fn secp256k1_keys_sign_with_sha3_ecdsa() {
+    let (h, s) = ready();
+    let secp256k1 = vec![0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x0A];
+    let (p, k) = h
+        .generate_key_pair(
+            s,
+            &Mechanism::new(ck::CKM_EC_KEY_PAIR_GEN),
+            &[(ck::CKA_EC_PARAMS, secp256k1)],
+            &[],
+        )
+        .unwrap();
+    let m = Mechanism::new(ck::CKM_ECDSA_SHA3_256);
+    h.sign_init(s, &m, k).unwrap();
+    let Output::Data(sig) = h.sign(s, b"message", Out::Cap(128)).unwrap() else {
+        panic!()
+    };
+    assert_eq!(sig.len(), 64);
+    h.verify_init(s, &m, p).unwrap();
+    h.verify(s, b"message", &sig).unwrap();
+    h.verify_init(s, &m, p).unwrap();
+    assert_eq!(
+        h.verify(s, b"messagf", &sig).unwrap_err(),
+        Error::SignatureInvalid
+    );
+}

@@ -63,6 +63,11 @@ pub fn hash_of(mech: u64) -> Option<Hash> {
         ck::CKM_SHA256 => Hash::Sha256,
         ck::CKM_SHA384 => Hash::Sha384,
         ck::CKM_SHA512 => Hash::Sha512,
+        ck::CKM_MD5 => Hash::Md5,
+        ck::CKM_SHA3_224 => Hash::Sha3_224,
+        ck::CKM_SHA3_256 => Hash::Sha3_256,
+        ck::CKM_SHA3_384 => Hash::Sha3_384,
+        ck::CKM_SHA3_512 => Hash::Sha3_512,
         _ => return None,
     })
 }
@@ -75,6 +80,10 @@ pub fn hash_of_mgf(mgf: u64) -> Option<Hash> {
         ck::CKG_MGF1_SHA256 => Hash::Sha256,
         ck::CKG_MGF1_SHA384 => Hash::Sha384,
         ck::CKG_MGF1_SHA512 => Hash::Sha512,
+        ck::CKG_MGF1_SHA3_224 => Hash::Sha3_224,
+        ck::CKG_MGF1_SHA3_256 => Hash::Sha3_256,
+        ck::CKG_MGF1_SHA3_384 => Hash::Sha3_384,
+        ck::CKG_MGF1_SHA3_512 => Hash::Sha3_512,
         _ => return None,
     })
 }

@@ -227,22 +227,84 @@ impl VerifyOp for Verifier {
 /// The digest a `CKM_SHAx_RSA_PKCS`, `_PSS` or `CKM_ECDSA_SHAx` mechanism applies.
 fn sig_hash(mech: u64) -> Option<Hash> {
     Some(match mech {
+        ck::CKM_MD5_RSA_PKCS => Hash::Md5,
         ck::CKM_SHA1_RSA_PKCS | ck::CKM_SHA1_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA1 => Hash::Sha1,
         ck::CKM_SHA224_RSA_PKCS | ck::CKM_SHA224_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA224 => Hash::Sha224,
         ck::CKM_SHA256_RSA_PKCS | ck::CKM_SHA256_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA256 => Hash::Sha256,
         ck::CKM_SHA384_RSA_PKCS | ck::CKM_SHA384_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA384 => Hash::Sha384,
         ck::CKM_SHA512_RSA_PKCS | ck::CKM_SHA512_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA512 => Hash::Sha512,
+        ck::CKM_SHA3_224_RSA_PKCS | ck::CKM_SHA3_224_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA3_224 => Hash::Sha3_224,
+        ck::CKM_SHA3_256_RSA_PKCS | ck::CKM_SHA3_256_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA3_256 => Hash::Sha3_256,
+        ck::CKM_SHA3_384_RSA_PKCS | ck::CKM_SHA3_384_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA3_384 => Hash::Sha3_384,
+        ck::CKM_SHA3_512_RSA_PKCS | ck::CKM_SHA3_512_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA3_512 => Hash::Sha3_512,
         _ => return None,
     })
 }
 
+/// RSA PKCS#1 v1.5 signature mechanisms (raw over a DigestInfo, or hashing).
+fn is_rsa_pkcs1(mech: u64) -> bool {
+    matches!(
+        mech,
+        ck::CKM_RSA_PKCS
+            | ck::CKM_MD5_RSA_PKCS
+            | ck::CKM_SHA1_RSA_PKCS
+            | ck::CKM_SHA224_RSA_PKCS
+            | ck::CKM_SHA256_RSA_PKCS
+            | ck::CKM_SHA384_RSA_PKCS
+            | ck::CKM_SHA512_RSA_PKCS
+            | ck::CKM_SHA3_224_RSA_PKCS
+            | ck::CKM_SHA3_256_RSA_PKCS
+            | ck::CKM_SHA3_384_RSA_PKCS
+            | ck::CKM_SHA3_512_RSA_PKCS
+    )
+}
+
+/// RSA-PSS signature mechanisms.
+fn is_rsa_pss(mech: u64) -> bool {
+    matches!(
+        mech,
+        ck::CKM_RSA_PKCS_PSS
+            | ck::CKM_SHA1_RSA_PKCS_PSS
+            | ck::CKM_SHA224_RSA_PKCS_PSS
+            | ck::CKM_SHA256_RSA_PKCS_PSS
+            | ck::CKM_SHA384_RSA_PKCS_PSS
+            | ck::CKM_SHA512_RSA_PKCS_PSS
+            | ck::CKM_SHA3_224_RSA_PKCS_PSS
+            | ck::CKM_SHA3_256_RSA_PKCS_PSS
+            | ck::CKM_SHA3_384_RSA_PKCS_PSS
+            | ck::CKM_SHA3_512_RSA_PKCS_PSS
+    )
+}
+
+/// ECDSA mechanisms.
+fn is_ecdsa(mech: u64) -> bool {
+    matches!(
+        mech,
+        ck::CKM_ECDSA
+            | ck::CKM_ECDSA_SHA1
+            | ck::CKM_ECDSA_SHA224
+            | ck::CKM_ECDSA_SHA256
+            | ck::CKM_ECDSA_SHA384
+            | ck::CKM_ECDSA_SHA512
+            | ck::CKM_ECDSA_SHA3_224
+            | ck::CKM_ECDSA_SHA3_256
+            | ck::CKM_ECDSA_SHA3_384
+            | ck::CKM_ECDSA_SHA3_512
+    )
+}
+
 fn hmac_hash(mech: u64) -> Option<Hash> {
     Some(match mech {
+        ck::CKM_MD5_HMAC | ck::CKM_MD5_HMAC_GENERAL => Hash::Md5,
         ck::CKM_SHA_1_HMAC | ck::CKM_SHA_1_HMAC_GENERAL => Hash::Sha1,
         ck::CKM_SHA224_HMAC | ck::CKM_SHA224_HMAC_GENERAL => Hash::Sha224,
         ck::CKM_SHA256_HMAC | ck::CKM_SHA256_HMAC_GENERAL => Hash::Sha256,
         ck::CKM_SHA384_HMAC | ck::CKM_SHA384_HMAC_GENERAL => Hash::Sha384,
         ck::CKM_SHA512_HMAC | ck::CKM_SHA512_HMAC_GENERAL => Hash::Sha512,
+        ck::CKM_SHA3_224_HMAC | ck::CKM_SHA3_224_HMAC_GENERAL => Hash::Sha3_224,
+        ck::CKM_SHA3_256_HMAC | ck::CKM_SHA3_256_HMAC_GENERAL => Hash::Sha3_256,
+        ck::CKM_SHA3_384_HMAC | ck::CKM_SHA3_384_HMAC_GENERAL => Hash::Sha3_384,
+        ck::CKM_SHA3_512_HMAC | ck::CKM_SHA3_512_HMAC_GENERAL => Hash::Sha3_512,
         _ => return None,
     })
 }
@@ -256,7 +318,12 @@ fn is_mac(mech: u64) -> bool {
 fn is_general(mech: u64) -> bool {
     matches!(
         mech,
-        ck::CKM_SHA_1_HMAC_GENERAL
+        ck::CKM_MD5_HMAC_GENERAL
+            | ck::CKM_SHA3_224_HMAC_GENERAL
+            | ck::CKM_SHA3_256_HMAC_GENERAL
+            | ck::CKM_SHA3_384_HMAC_GENERAL
+            | ck::CKM_SHA3_512_HMAC_GENERAL
+            | ck::CKM_SHA_1_HMAC_GENERAL
             | ck::CKM_SHA224_HMAC_GENERAL
             | ck::CKM_SHA256_HMAC_GENERAL
             | ck::CKM_SHA384_HMAC_GENERAL
@@ -297,6 +364,11 @@ fn mac_key(m: &Mechanism, key: &Object) -> Result<SigKey> {
                 ck::CKK_SHA256_HMAC,
                 ck::CKK_SHA384_HMAC,
                 ck::CKK_SHA512_HMAC,
+                ck::CKK_MD5_HMAC,
+                ck::CKK_SHA3_224_HMAC,
+                ck::CKK_SHA3_256_HMAC,
+                ck::CKK_SHA3_384_HMAC,
+                ck::CKK_SHA3_512_HMAC,
             ],
         )?;
         return Ok(SigKey::Hmac(Box::new(Hmac::new(h, secret_value(key)?))));
@@ -349,30 +421,11 @@ pub fn signer(m: &Mechanism, key: &Object) -> Result<Box<dyn SignOp>> {
                 len,
             }))
         }
-        ck::CKM_RSA_PKCS
-        | ck::CKM_SHA1_RSA_PKCS
-        | ck::CKM_SHA224_RSA_PKCS
-        | ck::CKM_SHA256_RSA_PKCS
-        | ck::CKM_SHA384_RSA_PKCS
-        | ck::CKM_SHA512_RSA_PKCS
-        | ck::CKM_RSA_PKCS_PSS
-        | ck::CKM_SHA1_RSA_PKCS_PSS
-        | ck::CKM_SHA224_RSA_PKCS_PSS
-        | ck::CKM_SHA256_RSA_PKCS_PSS
-        | ck::CKM_SHA384_RSA_PKCS_PSS
-        | ck::CKM_SHA512_RSA_PKCS_PSS => {
+        x if is_rsa_pkcs1(x) || is_rsa_pss(x) => {
             let k = rsa_private(key)?;
             check_size(mech, k.bits() as u64)?;
             let len = k.size();
-            let pss = matches!(
-                mech,
-                ck::CKM_RSA_PKCS_PSS
-                    | ck::CKM_SHA1_RSA_PKCS_PSS
-                    | ck::CKM_SHA224_RSA_PKCS_PSS
-                    | ck::CKM_SHA256_RSA_PKCS_PSS
-                    | ck::CKM_SHA384_RSA_PKCS_PSS
-                    | ck::CKM_SHA512_RSA_PKCS_PSS
-            );
+            let pss = is_rsa_pss(mech);
             let key = if pss {
                 let (h, g, s) = pss_params(m, sig_hash(mech))?;
                 SigKey::RsaPss(k, h, g, s)
@@ -388,12 +441,7 @@ pub fn signer(m: &Mechanism, key: &Object) -> Result<Box<dyn SignOp>> {
                 len,
             }))
         }
-        ck::CKM_ECDSA
-        | ck::CKM_ECDSA_SHA1
-        | ck::CKM_ECDSA_SHA224
-        | ck::CKM_ECDSA_SHA256
-        | ck::CKM_ECDSA_SHA384
-        | ck::CKM_ECDSA_SHA512 => {
+        x if is_ecdsa(x) => {
             check_key(key, ck::CKO_PRIVATE_KEY, &[ck::CKK_EC])?;
             let curve = curve_of(key)?;
             let k = crypto::EcPrivateKey::from_scalar(curve, secret_value(key)?)
@@ -465,30 +513,11 @@ pub fn verifier(m: &Mechanism, key: &Object) -> Result<Box<dyn VerifyOp>> {
                 key: Some(VerKey::RsaRaw(k)),
             }))
         }
-        ck::CKM_RSA_PKCS
-        | ck::CKM_SHA1_RSA_PKCS
-        | ck::CKM_SHA224_RSA_PKCS
-        | ck::CKM_SHA256_RSA_PKCS
-        | ck::CKM_SHA384_RSA_PKCS
-        | ck::CKM_SHA512_RSA_PKCS
-        | ck::CKM_RSA_PKCS_PSS
-        | ck::CKM_SHA1_RSA_PKCS_PSS
-        | ck::CKM_SHA224_RSA_PKCS_PSS
-        | ck::CKM_SHA256_RSA_PKCS_PSS
-        | ck::CKM_SHA384_RSA_PKCS_PSS
-        | ck::CKM_SHA512_RSA_PKCS_PSS => {
+        x if is_rsa_pkcs1(x) || is_rsa_pss(x) => {
             let k = rsa_public(key)?;
             check_size(mech, k.bits() as u64)?;
             let len = k.size();
-            let pss = !matches!(
-                mech,
-                ck::CKM_RSA_PKCS
-                    | ck::CKM_SHA1_RSA_PKCS
-                    | ck::CKM_SHA224_RSA_PKCS
-                    | ck::CKM_SHA256_RSA_PKCS
-                    | ck::CKM_SHA384_RSA_PKCS
-                    | ck::CKM_SHA512_RSA_PKCS
-            );
+            let pss = is_rsa_pss(mech);
             let key = if pss {
                 let (h, g, s) = pss_params(m, sig_hash(mech))?;
                 VerKey::RsaPss(k, h, g, s)
@@ -503,12 +532,7 @@ pub fn verifier(m: &Mechanism, key: &Object) -> Result<Box<dyn VerifyOp>> {
                 key: Some(key),
             }))
         }
-        ck::CKM_ECDSA
-        | ck::CKM_ECDSA_SHA1
-        | ck::CKM_ECDSA_SHA224
-        | ck::CKM_ECDSA_SHA256
-        | ck::CKM_ECDSA_SHA384
-        | ck::CKM_ECDSA_SHA512 => {
+        x if is_ecdsa(x) => {
             if key.key_type() != Some(ck::CKK_EC) {
                 return Err(Error::KeyTypeInconsistent);
             }
