@@ -354,6 +354,7 @@ pub unsafe fn mechanism(p: *const ck::CK_MECHANISM) -> Result<Mechanism> {
     let param = match mech {
         ck::CKM_AES_CBC
         | ck::CKM_AES_CBC_PAD
+        | ck::CKM_AES_CTS
         | ck::CKM_AES_KEY_WRAP
         | ck::CKM_AES_KEY_WRAP_PAD
         | ck::CKM_AES_KEY_WRAP_KWP => {
@@ -460,6 +461,40 @@ pub unsafe fn mechanism(p: *const ck::CK_MECHANISM) -> Result<Mechanism> {
             Param::CbcData {
                 iv: d.iv,
                 data: unsafe { param_bytes(d.pData, d.length) }?,
+            }
+        }
+        ck::CKM_HKDF_DERIVE | ck::CKM_HKDF_DATA => {
+            // SAFETY: contract.
+            let h: ck::CK_HKDF_PARAMS = unsafe { param_struct(m) }?;
+            // SAFETY: the structure's buffers are the caller's (contract).
+            let salt = unsafe { param_bytes(h.pSalt, h.ulSaltLen) }?;
+            // SAFETY: as above.
+            let info = unsafe { param_bytes(h.pInfo, h.ulInfoLen) }?;
+            Param::Hkdf {
+                extract: h.bExtract != 0,
+                expand: h.bExpand != 0,
+                prf: h.prfHashMechanism as u64,
+                salt_type: h.ulSaltType as u64,
+                salt,
+                salt_key: h.hSaltKey as u64,
+                info,
+            }
+        }
+        ck::CKM_PKCS5_PBKD2 => {
+            // SAFETY: contract.
+            let p: ck::CK_PKCS5_PBKD2_PARAMS2 = unsafe { param_struct(m) }?;
+            if p.saltSource as u64 != ck::CKZ_SALT_SPECIFIED {
+                return Err(Error::MechanismParamInvalid);
+            }
+            // SAFETY: the structure's buffers are the caller's (contract).
+            let salt = unsafe { param_bytes(p.pSaltSourceData as *const u8, p.ulSaltSourceDataLen) }?;
+            // SAFETY: as above.
+            let password = unsafe { param_bytes(p.pPassword, p.ulPasswordLen) }?;
+            Param::Pbkdf2 {
+                salt,
+                iterations: p.iterations as u64,
+                prf: p.prf as u64,
+                password,
             }
         }
         ck::CKM_CONCATENATE_BASE_AND_KEY => {

@@ -344,7 +344,7 @@ pub fn schema(class: u64, key_type: Option<u64>, cert_type: Option<u64>) -> Opti
                 (ck::CKO_SECRET_KEY, kt) if is_secret_key_type(kt) => groups.push(SECRET_VALUE),
                 (ck::CKO_SECRET_KEY, _) => return None,
                 (_, ck::CKK_RSA) => groups.push(if public { RSA_PUBLIC } else { RSA_PRIVATE }),
-                (_, ck::CKK_EC) | (_, ck::CKK_EC_EDWARDS) => {
+                (_, ck::CKK_EC) | (_, ck::CKK_EC_EDWARDS) | (_, ck::CKK_EC_MONTGOMERY) => {
                     groups.push(if public { EC_PUBLIC } else { EC_PRIVATE })
                 }
                 _ => return None,
@@ -371,6 +371,7 @@ pub fn is_secret_key_type(kt: u64) -> bool {
             | ck::CKK_SHA3_256_HMAC
             | ck::CKK_SHA3_384_HMAC
             | ck::CKK_SHA3_512_HMAC
+            | ck::CKK_HKDF
     )
 }
 

@@ -90,6 +90,14 @@ pub fn spki_ec(curve_oid: &[u8], point: &[u8]) -> Vec<u8> {
     seq(&[&seq(&[OID_EC, curve_oid]), &bit_string(point)])
 }
 
+/// DER OID of id-X25519 (1.3.101.110).
+pub const OID_X25519: &[u8] = &[0x06, 0x03, 0x2B, 0x65, 0x6E];
+
+/// SubjectPublicKeyInfo of an X25519 key.
+pub fn spki_x25519(public: &[u8]) -> Vec<u8> {
+    seq(&[&seq(&[OID_X25519]), &bit_string(public)])
+}
+
 /// SubjectPublicKeyInfo of an Ed25519 key.
 pub fn spki_ed25519(public: &[u8]) -> Vec<u8> {
     seq(&[&seq(&[OID_ED25519]), &bit_string(public)])

@@ -8,7 +8,7 @@ use crate::crypto::{self, Curve, Hash};
 use crate::der;
 use crate::error::{Error, Result};
 use crate::mechanism::ops::{
-    self, der_octet_string, der_octet_string_inner, is_ed25519_params, map_crypto, Ctx,
+    self, der_octet_string, der_octet_string_inner, is_ed25519_params, is_x25519_params, map_crypto, Ctx,
 };
 use crate::mechanism::{self, Mechanism, Param};
 use crate::object::factory::{self, Origin, Template};
@@ -75,6 +75,12 @@ fn set_public_key_info(obj: &mut Object) -> Result<()> {
             der::spki_ec(&params, &k.public_point())
         }
         (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_EC_EDWARDS)) => der::spki_ed25519(&ops::ec_point(obj)?),
+        (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_EC_MONTGOMERY)) => der::spki_x25519(&ops::ec_point(obj)?),
+        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_EC_MONTGOMERY)) => {
+            let pk = crypto::x25519_public_from_private(obj.get(ck::CKA_VALUE).unwrap_or_default())
+                .map_err(imp)?;
+            der::spki_x25519(&pk)
+        }
         (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_EC_EDWARDS)) => {
             let pk =
                 crypto::ed25519_public_from_seed(obj.get(ck::CKA_VALUE).unwrap_or_default()).map_err(imp)?;
@@ -145,6 +151,22 @@ pub(super) fn complete_import(obj: &mut Object) -> Result<()> {
             let seed = obj.get(ck::CKA_VALUE).unwrap_or_default();
             crypto::ed25519_public_from_seed(seed).map_err(imp)?;
         }
+        (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_EC_MONTGOMERY)) => {
+            if !is_x25519_params(obj.get(ck::CKA_EC_PARAMS).unwrap_or_default()) {
+                return Err(Error::AttributeValueInvalid);
+            }
+            let p = ops::ec_point(obj)?;
+            if p.len() != 32 {
+                return Err(Error::AttributeValueInvalid);
+            }
+            obj.set(ck::CKA_EC_POINT, der_octet_string(&p));
+        }
+        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_EC_MONTGOMERY)) => {
+            if !is_x25519_params(obj.get(ck::CKA_EC_PARAMS).unwrap_or_default()) {
+                return Err(Error::AttributeValueInvalid);
+            }
+            crypto::x25519_public_from_private(obj.get(ck::CKA_VALUE).unwrap_or_default()).map_err(imp)?;
+        }
         (Some(ck::CKO_CERTIFICATE), _) => {
             let cv = check_value(obj);
             obj.set(ck::CKA_CHECK_VALUE, cv);
@@ -186,6 +208,7 @@ const SECRET_TYPES: &[u64] = &[
     ck::CKK_SHA3_256_HMAC,
     ck::CKK_SHA3_384_HMAC,
     ck::CKK_SHA3_512_HMAC,
+    ck::CKK_HKDF,
     ck::CKK_AES,
 ];
 
@@ -201,12 +224,17 @@ impl Hsm {
     pub fn generate_key(&self, h: u64, m: &Mechanism, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
         let (_, slot, rw) = self.session(h)?;
         let def = mechanism::require(m.mech, ck::CKF_GENERATE)?;
-        if m.param != Param::None {
-            return Err(Error::MechanismParamInvalid);
-        }
+        let pbkdf2 = match (&m.param, m.mech) {
+            (Param::Pbkdf2 { .. }, ck::CKM_PKCS5_PBKD2) => Some(&m.param),
+            (Param::None, ck::CKM_PKCS5_PBKD2) => return Err(Error::MechanismParamInvalid),
+            (Param::None, _) => None,
+            _ => return Err(Error::MechanismParamInvalid),
+        };
         let t = factory::normalize(raw)?;
         let kt = match m.mech {
             ck::CKM_AES_KEY_GEN => class_and_type(&t, ck::CKO_SECRET_KEY, &[ck::CKK_AES])?,
+            ck::CKM_HKDF_KEY_GEN => class_and_type(&t, ck::CKO_SECRET_KEY, &[ck::CKK_HKDF])?,
+            ck::CKM_PKCS5_PBKD2 => class_and_type(&t, ck::CKO_SECRET_KEY, SECRET_TYPES)?,
             _ => class_and_type(&t, ck::CKO_SECRET_KEY, &SECRET_TYPES[..SECRET_TYPES.len() - 1])?,
         };
         let len = factory::tmpl_ulong(&t, ck::CKA_VALUE_LEN).ok_or_else(|| {
@@ -218,10 +246,42 @@ impl Hsm {
         }
         check_secret_len(kt, len as usize)?;
         let mut obj = factory::build(Origin::Generate, ck::CKO_SECRET_KEY, Some(kt), &t)?;
-        let mut v = Zeroizing::new(vec![0u8; len as usize]);
-        crypto::random(&mut v).map_err(|_| Error::DeviceError)?;
+        let v = match pbkdf2 {
+            Some(Param::Pbkdf2 {
+                salt,
+                iterations,
+                prf,
+                password,
+            }) => {
+                let hash = match *prf {
+                    ck::CKP_PKCS5_PBKD2_HMAC_SHA1 => Hash::Sha1,
+                    ck::CKP_PKCS5_PBKD2_HMAC_SHA224 => Hash::Sha224,
+                    ck::CKP_PKCS5_PBKD2_HMAC_SHA256 => Hash::Sha256,
+                    ck::CKP_PKCS5_PBKD2_HMAC_SHA384 => Hash::Sha384,
+                    ck::CKP_PKCS5_PBKD2_HMAC_SHA512 => Hash::Sha512,
+                    _ => return Err(Error::MechanismParamInvalid),
+                };
+                let it = u32::try_from(*iterations)
+                    .ok()
+                    .filter(|i| (1..=10_000_000).contains(i))
+                    .ok_or(Error::MechanismParamInvalid)?;
+                crypto::pbkdf2(hash, password, salt, it, len as usize)
+                    .map_err(|_| Error::MechanismParamInvalid)?
+            }
+            _ => {
+                let mut v = Zeroizing::new(vec![0u8; len as usize]);
+                crypto::random(&mut v).map_err(|_| Error::DeviceError)?;
+                v
+            }
+        };
         set_secret(&mut obj, v);
-        factory::finish_key(&mut obj, Origin::Generate, Some(m.mech), None);
+        // A key computed from a password is not "generated" in the sense of CKA_LOCAL.
+        let origin = if pbkdf2.is_some() {
+            Origin::Derive
+        } else {
+            Origin::Generate
+        };
+        factory::finish_key(&mut obj, origin, Some(m.mech), None);
         self.insert_new(h, slot, rw, obj)
     }
 
@@ -243,6 +303,7 @@ impl Hsm {
         let kt = match m.mech {
             ck::CKM_RSA_PKCS_KEY_PAIR_GEN => ck::CKK_RSA,
             ck::CKM_EC_KEY_PAIR_GEN => ck::CKK_EC,
+            ck::CKM_EC_MONTGOMERY_KEY_PAIR_GEN => ck::CKK_EC_MONTGOMERY,
             _ => ck::CKK_EC_EDWARDS,
         };
         class_and_type(&pt, ck::CKO_PUBLIC_KEY, &[kt])?;
@@ -299,6 +360,17 @@ impl Hsm {
                 privk.set(ck::CKA_EC_PARAMS, params);
                 privk.set(ck::CKA_VALUE, k.scalar().to_vec());
             }
+            ck::CKK_EC_MONTGOMERY => {
+                let params = pubk.get(ck::CKA_EC_PARAMS).unwrap_or_default().to_vec();
+                if !is_x25519_params(&params) {
+                    log::info!("only X25519 is offered for CKM_EC_MONTGOMERY_KEY_PAIR_GEN");
+                    return Err(Error::CurveNotSupported);
+                }
+                let (private, public) = crypto::x25519_generate().map_err(|e| map_crypto(e, Ctx::Sign))?;
+                pubk.set(ck::CKA_EC_POINT, der_octet_string(&public));
+                privk.set(ck::CKA_EC_PARAMS, params);
+                privk.set(ck::CKA_VALUE, private.to_vec());
+            }
             _ => {
                 let params = pubk.get(ck::CKA_EC_PARAMS).unwrap_or_default().to_vec();
                 if !is_ed25519_params(&params) {
@@ -353,11 +425,14 @@ impl Hsm {
                 return Err(Error::KeyNotWrappable);
             }
         }
-        if k.class() != Some(ck::CKO_SECRET_KEY) {
-            log::info!("only secret keys can be wrapped by this version");
-            return Err(Error::KeyNotWrappable);
-        }
-        let value = Zeroizing::new(k.get(ck::CKA_VALUE).unwrap_or_default().to_vec());
+        let value = match k.class() {
+            Some(ck::CKO_SECRET_KEY) => Zeroizing::new(k.get(ck::CKA_VALUE).unwrap_or_default().to_vec()),
+            Some(ck::CKO_PRIVATE_KEY) => pkcs8_of(&k)?,
+            _ => {
+                log::info!("only secret and private keys can be wrapped");
+                return Err(Error::KeyNotWrappable);
+            }
+        };
         let mut op = ops::cipher(m, &wk, true, self.config.compat.aes_key_wrap_pad).map_err(|e| match e {
             Error::KeyTypeInconsistent => Error::WrappingKeyTypeInconsistent,
             Error::KeySizeRange => Error::WrappingKeySizeRange,
@@ -399,12 +474,19 @@ impl Hsm {
         let mut t = factory::normalize(raw)?;
         factory::merge_required(&mut t, uk.get(ck::CKA_UNWRAP_TEMPLATE))?;
         let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or(Error::TemplateIncomplete)?;
-        if class != ck::CKO_SECRET_KEY {
-            log::info!("only secret keys can be unwrapped by this version");
-            return Err(Error::TemplateInconsistent);
-        }
         let kt = factory::tmpl_ulong(&t, ck::CKA_KEY_TYPE).ok_or(Error::TemplateIncomplete)?;
-        if !SECRET_TYPES.contains(&kt) {
+        let fits = match class {
+            ck::CKO_SECRET_KEY => SECRET_TYPES.contains(&kt),
+            ck::CKO_PRIVATE_KEY => {
+                matches!(
+                    kt,
+                    ck::CKK_RSA | ck::CKK_EC | ck::CKK_EC_EDWARDS | ck::CKK_EC_MONTGOMERY
+                )
+            }
+            _ => false,
+        };
+        if !fits {
+            log::info!("C_UnwrapKey makes secret or private keys of a supported type");
             return Err(Error::TemplateInconsistent);
         }
         let mut op =
@@ -425,6 +507,11 @@ impl Hsm {
                 o => o,
             })?;
         let mut value = Zeroizing::new(value);
+        if class == ck::CKO_PRIVATE_KEY {
+            let mut obj = private_from_pkcs8(&value, kt, &t)?;
+            factory::finish_key(&mut obj, Origin::Unwrap, None, None);
+            return self.insert_new(h, slot, rw, obj);
+        }
         let mut t2 = t.clone();
         if let Some(len) = t2.remove(&ck::CKA_VALUE_LEN).and_then(|v| attr::dec_ulong(&v)) {
             if len as usize > value.len() {
@@ -448,8 +535,29 @@ impl Hsm {
         let b = self.load_key(slot, base)?;
         check_use(&b, ck::CKA_DERIVE, m.mech)?;
         let mut other: Option<Object> = None;
+        let want_len = raw
+            .iter()
+            .find(|(ty, _)| *ty == ck::CKA_VALUE_LEN)
+            .and_then(|(_, v)| attr::dec_ulong(v))
+            .map(|n| n as usize);
+        if matches!(m.mech, ck::CKM_HKDF_DERIVE | ck::CKM_HKDF_DATA) {
+            let okm = self.hkdf_value(slot, &b, &m.param, want_len)?;
+            if m.mech == ck::CKM_HKDF_DATA {
+                // The output is a data object holding the derived bytes.
+                let mut t = factory::normalize(raw)?;
+                t.remove(&ck::CKA_VALUE_LEN);
+                if factory::tmpl_ulong(&t, ck::CKA_CLASS).is_some_and(|c| c != ck::CKO_DATA) {
+                    return Err(Error::TemplateInconsistent);
+                }
+                t.remove(&ck::CKA_CLASS);
+                let mut obj = factory::build(Origin::Create, ck::CKO_DATA, None, &t)?;
+                obj.set(ck::CKA_VALUE, okm.to_vec());
+                return self.insert_new(h, slot, rw, obj);
+            }
+            return self.finish_derived(h, slot, rw, m, &b, None, okm, raw);
+        }
         let value: Zeroizing<Vec<u8>> = match m.mech {
-            ck::CKM_ECDH1_DERIVE => ecdh_value(&b, &m.param)?,
+            ck::CKM_ECDH1_DERIVE => ecdh_value(&b, &m.param, want_len)?,
             _ => {
                 if b.class() != Some(ck::CKO_SECRET_KEY) {
                     return Err(Error::KeyTypeInconsistent);
@@ -499,6 +607,24 @@ impl Hsm {
                 }
             }
         };
+        self.finish_derived(h, slot, rw, m, &b, other.as_ref(), value, raw)
+    }
+
+    /// Makes the derived secret key: merges the base key's `CKA_DERIVE_TEMPLATE`, applies
+    /// `CKA_VALUE_LEN`, computes the generated attributes from the base key (and the second key
+    /// of `CKM_CONCATENATE_BASE_AND_KEY`), and stores it.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_derived(
+        &self,
+        h: u64,
+        slot: u64,
+        rw: bool,
+        m: &Mechanism,
+        b: &Object,
+        other: Option<&Object>,
+        value: Zeroizing<Vec<u8>>,
+        raw: &[(AttrType, Vec<u8>)],
+    ) -> Result<u64> {
         let mut t = factory::normalize(raw)?;
         factory::merge_required(&mut t, b.get(ck::CKA_DERIVE_TEMPLATE))?;
         let kt = class_and_type(&t, ck::CKO_SECRET_KEY, SECRET_TYPES)?;
@@ -523,8 +649,8 @@ impl Hsm {
         check_secret_len(kt, value.len()).map_err(|_| Error::TemplateInconsistent)?;
         let mut obj = factory::build(Origin::Derive, ck::CKO_SECRET_KEY, Some(kt), &t2)?;
         set_secret(&mut obj, value);
-        factory::finish_key(&mut obj, Origin::Derive, Some(m.mech), Some(&b));
-        if let Some(o) = &other {
+        factory::finish_key(&mut obj, Origin::Derive, Some(m.mech), Some(b));
+        if let Some(o) = other {
             if !o.bool(ck::CKA_ALWAYS_SENSITIVE) {
                 obj.set_bool(ck::CKA_ALWAYS_SENSITIVE, false);
             }
@@ -534,26 +660,178 @@ impl Hsm {
         }
         self.insert_new(h, slot, rw, obj)
     }
+
+    /// HKDF (RFC 5869) as `CK_HKDF_PARAMS` asks: extract, expand, or both, with a NULL salt, a
+    /// data salt or the value of a salt key; `want` bytes of output for an expand.
+    fn hkdf_value(
+        &self,
+        slot: u64,
+        b: &Object,
+        param: &Param,
+        want: Option<usize>,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let Param::Hkdf {
+            extract,
+            expand,
+            prf,
+            salt_type,
+            salt,
+            salt_key,
+            info,
+        } = param
+        else {
+            return Err(Error::MechanismParamInvalid);
+        };
+        if b.class() != Some(ck::CKO_SECRET_KEY) {
+            return Err(Error::KeyTypeInconsistent);
+        }
+        let hash = ops::hash_of(*prf)
+            .filter(|h| *h != Hash::Md5)
+            .ok_or(Error::MechanismParamInvalid)?;
+        let ikm = b.get(ck::CKA_VALUE).unwrap_or_default();
+        let prk = if *extract {
+            let salt: Zeroizing<Vec<u8>> = match *salt_type {
+                ck::CKF_HKDF_SALT_NULL => Zeroizing::new(vec![0; hash.len()]),
+                ck::CKF_HKDF_SALT_DATA if !salt.is_empty() => Zeroizing::new(salt.clone()),
+                ck::CKF_HKDF_SALT_KEY => {
+                    let k = self.load_key(slot, *salt_key)?;
+                    if k.class() != Some(ck::CKO_SECRET_KEY) {
+                        return Err(Error::MechanismParamInvalid);
+                    }
+                    Zeroizing::new(k.get(ck::CKA_VALUE).unwrap_or_default().to_vec())
+                }
+                _ => return Err(Error::MechanismParamInvalid),
+            };
+            crypto::hkdf_extract(hash, &salt, ikm)
+        } else {
+            Zeroizing::new(ikm.to_vec())
+        };
+        match (*extract, *expand) {
+            (_, true) => {
+                let len = want.ok_or_else(|| {
+                    log::info!("HKDF expand needs CKA_VALUE_LEN in the template");
+                    Error::TemplateIncomplete
+                })?;
+                crypto::hkdf_expand(hash, &prk, info, len).map_err(|_| Error::TemplateInconsistent)
+            }
+            (true, false) => Ok(prk),
+            (false, false) => Err(Error::MechanismParamInvalid),
+        }
+    }
 }
 
-/// The shared secret of `CKM_ECDH1_DERIVE` with `CKD_NULL`.
-fn ecdh_value(b: &Object, param: &Param) -> Result<Zeroizing<Vec<u8>>> {
+/// A private key object's PKCS#8 encoding (what `C_WrapKey` wraps).
+fn pkcs8_of(k: &Object) -> Result<Zeroizing<Vec<u8>>> {
+    let value = k.get(ck::CKA_VALUE).unwrap_or_default();
+    let r = match k.key_type() {
+        Some(ck::CKK_RSA) => {
+            let key = ops::rsa_private(k)?;
+            crypto::private_key_to_pkcs8(&crypto::PrivateKeyRef::Rsa(&key))
+        }
+        Some(ck::CKK_EC) => {
+            let key = crypto::EcPrivateKey::from_scalar(ops::curve_of(k)?, value)
+                .map_err(|e| map_crypto(e, Ctx::Sign))?;
+            crypto::private_key_to_pkcs8(&crypto::PrivateKeyRef::Ec(&key))
+        }
+        Some(ck::CKK_EC_EDWARDS) => crypto::private_key_to_pkcs8(&crypto::PrivateKeyRef::Ed25519(value)),
+        Some(ck::CKK_EC_MONTGOMERY) => crypto::private_key_to_pkcs8(&crypto::PrivateKeyRef::X25519(value)),
+        _ => return Err(Error::KeyNotWrappable),
+    };
+    r.map_err(|_| Error::KeyNotWrappable)
+}
+
+/// A private key object from an unwrapped PKCS#8 encoding, of key type `kt` (which must match).
+fn private_from_pkcs8(der: &[u8], kt: u64, t: &Template) -> Result<Object> {
+    let parsed = crypto::private_key_from_pkcs8(der).map_err(|_| Error::WrappedKeyInvalid)?;
+    let mut obj = factory::build(Origin::Unwrap, ck::CKO_PRIVATE_KEY, Some(kt), t)?;
+    match (parsed, kt) {
+        (crypto::ParsedPrivateKey::Rsa(key), ck::CKK_RSA) => {
+            let c = key.components();
+            for (ty, v) in [
+                (ck::CKA_MODULUS, &c.n),
+                (ck::CKA_PUBLIC_EXPONENT, &c.e),
+                (ck::CKA_PRIVATE_EXPONENT, &c.d),
+                (ck::CKA_PRIME_1, &c.p),
+                (ck::CKA_PRIME_2, &c.q),
+                (ck::CKA_EXPONENT_1, &c.dp),
+                (ck::CKA_EXPONENT_2, &c.dq),
+                (ck::CKA_COEFFICIENT, &c.qinv),
+            ] {
+                obj.set(ty, v.clone());
+            }
+        }
+        (crypto::ParsedPrivateKey::Ec(key), ck::CKK_EC) => {
+            obj.set(ck::CKA_EC_PARAMS, key.curve().oid_der().to_vec());
+            obj.set(ck::CKA_VALUE, key.scalar().to_vec());
+        }
+        (crypto::ParsedPrivateKey::Ed25519(seed), ck::CKK_EC_EDWARDS) => {
+            obj.set(ck::CKA_EC_PARAMS, ops::ED25519_PARAMS_OID.to_vec());
+            obj.set(ck::CKA_VALUE, seed.to_vec());
+        }
+        (crypto::ParsedPrivateKey::X25519(k), ck::CKK_EC_MONTGOMERY) => {
+            obj.set(ck::CKA_EC_PARAMS, ops::X25519_PARAMS_OID.to_vec());
+            obj.set(ck::CKA_VALUE, k.to_vec());
+        }
+        _ => {
+            log::info!("the unwrapped key is not of the key type the template names");
+            return Err(Error::TemplateInconsistent);
+        }
+    }
+    complete_import(&mut obj).map_err(|_| Error::WrappedKeyInvalid)?;
+    Ok(obj)
+}
+
+/// The key material of `CKM_ECDH1_DERIVE`: the shared secret Z (`CKD_NULL`), or the ANSI X9.63
+/// KDF of Z and the shared data (`CKD_SHA*_KDF`), `want` bytes long (default: the hash length).
+/// P-256/P-384/P-521/secp256k1 keys agree with ECDH, X25519 keys with RFC 7748.
+fn ecdh_value(b: &Object, param: &Param, want: Option<usize>) -> Result<Zeroizing<Vec<u8>>> {
     let Param::Ecdh { kdf, shared, public } = param else {
         return Err(Error::MechanismParamInvalid);
     };
-    if *kdf != ck::CKD_NULL || !shared.is_empty() {
-        log::info!("only CKD_NULL without shared data is offered for ECDH");
+    let hash = match *kdf {
+        ck::CKD_NULL => None,
+        ck::CKD_SHA1_KDF => Some(Hash::Sha1),
+        ck::CKD_SHA224_KDF => Some(Hash::Sha224),
+        ck::CKD_SHA256_KDF => Some(Hash::Sha256),
+        ck::CKD_SHA384_KDF => Some(Hash::Sha384),
+        ck::CKD_SHA512_KDF => Some(Hash::Sha512),
+        ck::CKD_SHA3_224_KDF => Some(Hash::Sha3_224),
+        ck::CKD_SHA3_256_KDF => Some(Hash::Sha3_256),
+        ck::CKD_SHA3_384_KDF => Some(Hash::Sha3_384),
+        ck::CKD_SHA3_512_KDF => Some(Hash::Sha3_512),
+        other => {
+            log::info!("ECDH KDF 0x{other:X} is not offered");
+            return Err(Error::MechanismParamInvalid);
+        }
+    };
+    if hash.is_none() && !shared.is_empty() {
+        log::info!("CKD_NULL takes no shared data");
         return Err(Error::MechanismParamInvalid);
     }
-    if b.class() != Some(ck::CKO_PRIVATE_KEY) || b.key_type() != Some(ck::CKK_EC) {
+    if b.class() != Some(ck::CKO_PRIVATE_KEY) {
         return Err(Error::KeyTypeInconsistent);
     }
-    let curve = ops::curve_of(b)?;
-    let k = crypto::EcPrivateKey::from_scalar(curve, b.get(ck::CKA_VALUE).unwrap_or_default())
-        .map_err(|e| map_crypto(e, Ctx::Sign))?;
     let peer = der_octet_string_inner(public).unwrap_or(public);
-    let z = k.ecdh(peer).map_err(|_| Error::MechanismParamInvalid)?;
-    Ok(Zeroizing::new(z.to_vec()))
+    let z: Zeroizing<Vec<u8>> = match b.key_type() {
+        Some(ck::CKK_EC) => {
+            let curve = ops::curve_of(b)?;
+            let k = crypto::EcPrivateKey::from_scalar(curve, b.get(ck::CKA_VALUE).unwrap_or_default())
+                .map_err(|e| map_crypto(e, Ctx::Sign))?;
+            Zeroizing::new(k.ecdh(peer).map_err(|_| Error::MechanismParamInvalid)?.to_vec())
+        }
+        Some(ck::CKK_EC_MONTGOMERY) => Zeroizing::new(
+            crypto::x25519(b.get(ck::CKA_VALUE).unwrap_or_default(), peer)
+                .map_err(|_| Error::MechanismParamInvalid)?
+                .to_vec(),
+        ),
+        _ => return Err(Error::KeyTypeInconsistent),
+    };
+    match hash {
+        None => Ok(z),
+        Some(h) => {
+            crypto::x963_kdf(h, &z, shared, want.unwrap_or(h.len())).map_err(|_| Error::TemplateInconsistent)
+        }
+    }
 }
 
 /// `CKM_AES_ECB_ENCRYPT_DATA` / `CKM_AES_CBC_ENCRYPT_DATA`: the data encrypted under the base

@@ -488,3 +488,312 @@ fn secp256k1_keys_sign_with_sha3_ecdsa() {
         Error::SignatureInvalid
     );
 }
+
+fn montgomery(h: &Hsm, s: u64, class: u64, value: &[u8]) -> u64 {
+    let mut t = vec![
+        (ck::CKA_CLASS, enc_ulong(class)),
+        (ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_EC_MONTGOMERY)),
+        (
+            ck::CKA_EC_PARAMS,
+            crate::mechanism::ops::X25519_PARAMS_OID.to_vec(),
+        ),
+    ];
+    if class == ck::CKO_PRIVATE_KEY {
+        t.push((ck::CKA_VALUE, value.to_vec()));
+        t.push((ck::CKA_DERIVE, enc_bool(true)));
+    } else {
+        t.push((ck::CKA_EC_POINT, crate::der::octet_string(value)));
+    }
+    h.create_object(s, &t).unwrap()
+}
+
+#[test]
+fn x25519_agreement_matches_rfc_7748() {
+    let (h, s) = ready();
+    let alice = hex::decode("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a").unwrap();
+    let bob_pub = hex::decode("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f").unwrap();
+    let a = montgomery(&h, s, ck::CKO_PRIVATE_KEY, &alice);
+    let m = Mechanism {
+        mech: ck::CKM_ECDH1_DERIVE,
+        param: Param::Ecdh {
+            kdf: ck::CKD_NULL,
+            shared: vec![],
+            public: bob_pub.clone(),
+        },
+    };
+    let k = h
+        .derive_key(s, &m, a, &[(ck::CKA_SENSITIVE, enc_bool(false))])
+        .unwrap();
+    assert_eq!(
+        hex::encode(value_of(&h, s, k)),
+        "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"
+    );
+    // With the X9.63 KDF the key is the KDF of the same secret and the shared data.
+    let m = Mechanism {
+        mech: ck::CKM_ECDH1_DERIVE,
+        param: Param::Ecdh {
+            kdf: ck::CKD_SHA256_KDF,
+            shared: b"info".to_vec(),
+            public: bob_pub,
+        },
+    };
+    let k2 = h
+        .derive_key(
+            s,
+            &m,
+            a,
+            &[
+                (ck::CKA_SENSITIVE, enc_bool(false)),
+                (ck::CKA_VALUE_LEN, enc_ulong(40)),
+            ],
+        )
+        .unwrap();
+    let z = value_of(&h, s, k);
+    let expect = crate::crypto::x963_kdf(crate::crypto::Hash::Sha256, &z, b"info", 40).unwrap();
+    assert_eq!(value_of(&h, s, k2), expect.to_vec());
+    // Generated pairs agree with each other.
+    let gen = || {
+        h.generate_key_pair(
+            s,
+            &Mechanism::new(ck::CKM_EC_MONTGOMERY_KEY_PAIR_GEN),
+            &[(
+                ck::CKA_EC_PARAMS,
+                crate::mechanism::ops::X25519_PARAMS_NAME.to_vec(),
+            )],
+            &[(ck::CKA_DERIVE, enc_bool(true))],
+        )
+        .unwrap()
+    };
+    let ((pa, sa), (pb, sb)) = (gen(), gen());
+    let point = |p: u64| match h.get_attributes(s, p, &[ck::CKA_EC_POINT]).unwrap().remove(0) {
+        AttrValue::Value(v) => v,
+        o => panic!("{o:?}"),
+    };
+    let derive = |sk: u64, peer: u64| {
+        let m = Mechanism {
+            mech: ck::CKM_ECDH1_DERIVE,
+            param: Param::Ecdh {
+                kdf: ck::CKD_NULL,
+                shared: vec![],
+                public: point(peer),
+            },
+        };
+        let k = h
+            .derive_key(s, &m, sk, &[(ck::CKA_SENSITIVE, enc_bool(false))])
+            .unwrap();
+        value_of(&h, s, k)
+    };
+    assert_eq!(derive(sa, pb), derive(sb, pa));
+}
+
+#[test]
+fn hkdf_and_pbkdf2_match_rfc_5869_and_rfc_6070() {
+    let (h, s) = ready();
+    let ikm = secret(
+        &h,
+        s,
+        ck::CKK_GENERIC_SECRET,
+        &[0x0b; 22],
+        &[(ck::CKA_DERIVE, enc_bool(true))],
+    );
+    let m = Mechanism {
+        mech: ck::CKM_HKDF_DERIVE,
+        param: Param::Hkdf {
+            extract: true,
+            expand: true,
+            prf: ck::CKM_SHA256,
+            salt_type: ck::CKF_HKDF_SALT_DATA,
+            salt: hex::decode("000102030405060708090a0b0c").unwrap(),
+            salt_key: 0,
+            info: hex::decode("f0f1f2f3f4f5f6f7f8f9").unwrap(),
+        },
+    };
+    let okm = h
+        .derive_key(
+            s,
+            &m,
+            ikm,
+            &[
+                (ck::CKA_SENSITIVE, enc_bool(false)),
+                (ck::CKA_VALUE_LEN, enc_ulong(42)),
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        hex::encode(value_of(&h, s, okm)),
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+    );
+    let data = h
+        .derive_key(
+            s,
+            &Mechanism {
+                mech: ck::CKM_HKDF_DATA,
+                ..m.clone()
+            },
+            ikm,
+            &[(ck::CKA_VALUE_LEN, enc_ulong(42))],
+        )
+        .unwrap();
+    assert_eq!(
+        value_of(&h, s, data),
+        value_of(&h, s, okm),
+        "HKDF_DATA gives a data object with the same bytes"
+    );
+    assert_eq!(
+        h.derive_key(s, &m, ikm, &[]).unwrap_err(),
+        Error::TemplateIncomplete,
+        "an expand needs a length"
+    );
+
+    let m = Mechanism {
+        mech: ck::CKM_PKCS5_PBKD2,
+        param: Param::Pbkdf2 {
+            salt: b"salt".to_vec(),
+            iterations: 2,
+            prf: ck::CKP_PKCS5_PBKD2_HMAC_SHA1,
+            password: b"password".to_vec(),
+        },
+    };
+    let k = h
+        .generate_key(
+            s,
+            &m,
+            &[
+                (ck::CKA_VALUE_LEN, enc_ulong(20)),
+                (ck::CKA_SENSITIVE, enc_bool(false)),
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        hex::encode(value_of(&h, s, k)),
+        "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957"
+    );
+    assert_eq!(
+        h.get_attributes(s, k, &[ck::CKA_LOCAL]).unwrap(),
+        vec![AttrValue::Value(vec![0])]
+    );
+}
+
+#[test]
+fn private_keys_wrap_as_pkcs8_and_unwrap_into_working_keys() {
+    let (h, s) = ready();
+    let kek = aes_key(&h, s, false);
+    let kwp = Mechanism::new(ck::CKM_AES_KEY_WRAP_KWP);
+    // (generation mechanism, public template, key type, signature mechanism)
+    type Case = (u64, Vec<(u64, Vec<u8>)>, u64, u64);
+    let cases: [Case; 3] = [
+        (
+            ck::CKM_RSA_PKCS_KEY_PAIR_GEN,
+            vec![(ck::CKA_MODULUS_BITS, enc_ulong(2048))],
+            ck::CKK_RSA,
+            ck::CKM_SHA256_RSA_PKCS,
+        ),
+        (
+            ck::CKM_EC_KEY_PAIR_GEN,
+            vec![(ck::CKA_EC_PARAMS, crate::crypto::Curve::P384.oid_der().to_vec())],
+            ck::CKK_EC,
+            ck::CKM_ECDSA_SHA384,
+        ),
+        (
+            ck::CKM_EC_EDWARDS_KEY_PAIR_GEN,
+            vec![(
+                ck::CKA_EC_PARAMS,
+                crate::mechanism::ops::ED25519_PARAMS_OID.to_vec(),
+            )],
+            ck::CKK_EC_EDWARDS,
+            ck::CKM_EDDSA,
+        ),
+    ];
+    for (gen, pt, kt, sig) in cases {
+        let (p, k) = h.generate_key_pair(s, &Mechanism::new(gen), &pt, &[]).unwrap();
+        let Output::Data(blob) = h.wrap_key(s, &kwp, kek, k, Out::Cap(8192)).unwrap() else {
+            panic!()
+        };
+        let t = [
+            (ck::CKA_CLASS, enc_ulong(ck::CKO_PRIVATE_KEY)),
+            (ck::CKA_KEY_TYPE, enc_ulong(kt)),
+        ];
+        let k2 = h.unwrap_key(s, &kwp, kek, &blob, &t).unwrap();
+        let sm = Mechanism::new(sig);
+        h.sign_init(s, &sm, k2).unwrap();
+        let Output::Data(signature) = h.sign(s, b"payload", Out::Cap(1024)).unwrap() else {
+            panic!()
+        };
+        h.verify_init(s, &sm, p).unwrap();
+        h.verify(s, b"payload", &signature).unwrap();
+        // The template must name the key type the blob holds.
+        let wrong = [
+            (ck::CKA_CLASS, enc_ulong(ck::CKO_PRIVATE_KEY)),
+            (
+                ck::CKA_KEY_TYPE,
+                enc_ulong(if kt == ck::CKK_RSA {
+                    ck::CKK_EC
+                } else {
+                    ck::CKK_RSA
+                }),
+            ),
+        ];
+        assert_eq!(
+            h.unwrap_key(s, &kwp, kek, &blob, &wrong).unwrap_err(),
+            Error::TemplateInconsistent
+        );
+    }
+}
+
+#[test]
+fn aes_cts_equals_cbc_on_whole_blocks_and_round_trips() {
+    let (h, s) = ready();
+    let k = aes_key(&h, s, false);
+    let iv = vec![7u8; 16];
+    let enc = |mech: u64, data: &[u8]| {
+        h.cipher_init(
+            s,
+            &Mechanism {
+                mech,
+                param: Param::Iv(iv.clone()),
+            },
+            k,
+            true,
+        )
+        .unwrap();
+        let Output::Data(c) = h.cipher_once(s, data, Out::Cap(4096), true).unwrap() else {
+            panic!()
+        };
+        c
+    };
+    let whole = [3u8; 48];
+    assert_eq!(enc(ck::CKM_AES_CTS, &whole), enc(ck::CKM_AES_CBC, &whole));
+    for n in [16usize, 17, 31, 33, 100] {
+        let data: Vec<u8> = (0..n as u8).collect();
+        let c = enc(ck::CKM_AES_CTS, &data);
+        assert_eq!(c.len(), n, "ciphertext stealing keeps the length");
+        h.cipher_init(
+            s,
+            &Mechanism {
+                mech: ck::CKM_AES_CTS,
+                param: Param::Iv(iv.clone()),
+            },
+            k,
+            false,
+        )
+        .unwrap();
+        let Output::Data(p) = h.cipher_once(s, &c, Out::Cap(4096), false).unwrap() else {
+            panic!()
+        };
+        assert_eq!(p, data);
+    }
+    h.cipher_init(
+        s,
+        &Mechanism {
+            mech: ck::CKM_AES_CTS,
+            param: Param::Iv(iv.clone()),
+        },
+        k,
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        h.cipher_once(s, &[1; 15], Out::Cap(64), true).unwrap_err(),
+        Error::DataLenRange
+    );
+}

@@ -108,6 +108,7 @@ mechs! {
     CKM_SHA3_224_KEY_DERIVATION, 1, 512, ck::CKF_DERIVE;
     CKM_SHA3_384_KEY_DERIVATION, 1, 512, ck::CKF_DERIVE;
     CKM_SHA3_512_KEY_DERIVATION, 1, 512, ck::CKF_DERIVE;
+    CKM_PKCS5_PBKD2, 1, 512, ck::CKF_GENERATE;
     CKM_EC_KEY_PAIR_GEN, 256, 521, ck::CKF_GENERATE_KEY_PAIR | EC;
     CKM_ECDSA, 256, 521, SIG | EC;
     CKM_ECDSA_SHA1, 256, 521, SIG | EC;
@@ -121,6 +122,7 @@ mechs! {
     CKM_ECDSA_SHA3_512, 256, 521, SIG | EC;
     CKM_ECDH1_DERIVE, 256, 521, ck::CKF_DERIVE | EC;
     CKM_EC_EDWARDS_KEY_PAIR_GEN, 255, 255, ck::CKF_GENERATE_KEY_PAIR;
+    CKM_EC_MONTGOMERY_KEY_PAIR_GEN, 255, 255, ck::CKF_GENERATE_KEY_PAIR;
     CKM_EDDSA, 255, 255, SIG;
     CKM_AES_KEY_GEN, 16, 32, ck::CKF_GENERATE;
     CKM_AES_ECB, 16, 32, ENC | WRAP;
@@ -128,6 +130,7 @@ mechs! {
     CKM_AES_CBC_PAD, 16, 32, ENC | WRAP;
     CKM_AES_CTR, 16, 32, ENC;
     CKM_AES_GCM, 16, 32, ENC | WRAP;
+    CKM_AES_CTS, 16, 32, ENC;
     CKM_AES_CMAC, 16, 32, SIG;
     CKM_AES_CMAC_GENERAL, 16, 32, SIG;
     CKM_AES_ECB_ENCRYPT_DATA, 16, 32, ck::CKF_DERIVE;
@@ -135,6 +138,9 @@ mechs! {
     CKM_AES_KEY_WRAP, 16, 32, ENC | WRAP;
     CKM_AES_KEY_WRAP_PAD, 16, 32, ENC | WRAP;
     CKM_AES_KEY_WRAP_KWP, 16, 32, ENC | WRAP;
+    CKM_HKDF_DERIVE, 1, 512, ck::CKF_DERIVE;
+    CKM_HKDF_DATA, 1, 512, ck::CKF_DERIVE;
+    CKM_HKDF_KEY_GEN, 1, 512, ck::CKF_GENERATE;
 }
 
 /// The table row of `mech`, if the token offers it.
@@ -193,6 +199,24 @@ pub enum Param {
     CbcData { iv: [u8; 16], data: Vec<u8> },
     /// An object handle parameter (`CKM_CONCATENATE_BASE_AND_KEY`).
     Handle(u64),
+    /// `CK_HKDF_PARAMS`; `salt` is the data for `CKF_HKDF_SALT_DATA`, `salt_key` the handle for
+    /// `CKF_HKDF_SALT_KEY`.
+    Hkdf {
+        extract: bool,
+        expand: bool,
+        prf: u64,
+        salt_type: u64,
+        salt: Vec<u8>,
+        salt_key: u64,
+        info: Vec<u8>,
+    },
+    /// `CK_PKCS5_PBKD2_PARAMS2`.
+    Pbkdf2 {
+        salt: Vec<u8>,
+        iterations: u64,
+        prf: u64,
+        password: Vec<u8>,
+    },
 }
 
 /// A mechanism with its parameters.

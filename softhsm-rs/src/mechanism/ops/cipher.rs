@@ -200,6 +200,32 @@ pub fn cipher(
                 encrypt,
             }))
         }
+        ck::CKM_AES_CTS => {
+            // Ciphertext stealing, variant CS1 of SP 800-38A's addendum, as NSS and OpenSSL's
+            // PKCS#11 provider read CKM_AES_CTS. Single-part: the last two blocks depend on
+            // the end of the data.
+            let k = aes_key(key, mech)?;
+            let iv = iv16(&m.param)?;
+            Ok(buffered(
+                MAX_BUFFERED_INPUT,
+                |n| n,
+                ctx,
+                move |data| {
+                    if data.len() < 16 {
+                        return Err(match ctx {
+                            Ctx::Decrypt => Error::EncryptedDataLenRange,
+                            _ => Error::DataLenRange,
+                        });
+                    }
+                    let r = if encrypt {
+                        crypto::aes_cts_cs1_encrypt(&k, &iv, data)
+                    } else {
+                        crypto::aes_cts_cs1_decrypt(&k, &iv, data).map(|v| v.to_vec())
+                    };
+                    r.map_err(|e| map_crypto(e, ctx))
+                },
+            ))
+        }
         ck::CKM_AES_KEY_WRAP | ck::CKM_AES_KEY_WRAP_PAD | ck::CKM_AES_KEY_WRAP_KWP => {
             let k = aes_key(key, mech)?;
             match &m.param {

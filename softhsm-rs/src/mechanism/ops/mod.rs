@@ -143,6 +143,16 @@ pub fn rsa_public(obj: &Object) -> Result<crypto::RsaPublicKey> {
 pub const ED25519_PARAMS_NAME: &[u8] = b"\x13\x0cedwards25519";
 pub const ED25519_PARAMS_OID: &[u8] = &[0x06, 0x03, 0x2B, 0x65, 0x70];
 
+/// DER `PrintableString "curve25519"` and the id-X25519 OID: the forms of `CKA_EC_PARAMS`
+/// for X25519 keys.
+pub const X25519_PARAMS_NAME: &[u8] = b"\x13\x0acurve25519";
+pub const X25519_PARAMS_OID: &[u8] = &[0x06, 0x03, 0x2B, 0x65, 0x6E];
+
+/// Whether `params` names X25519.
+pub fn is_x25519_params(params: &[u8]) -> bool {
+    params == X25519_PARAMS_NAME || params == X25519_PARAMS_OID
+}
+
 /// Whether `params` names Ed25519.
 pub fn is_ed25519_params(params: &[u8]) -> bool {
     params == ED25519_PARAMS_NAME || params == ED25519_PARAMS_OID
