@@ -10,7 +10,7 @@
 
 use cryptoki_sys as ck;
 use softhsm::attr::{self, Kind};
-use softhsm::mechanism::{Mechanism, Param};
+use softhsm::mechanism::{KdfField, Mechanism, Param};
 use softhsm::session::{Out, Output};
 use softhsm::{Error, Result};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -495,6 +495,63 @@ pub unsafe fn mechanism(p: *const ck::CK_MECHANISM) -> Result<Mechanism> {
                 iterations: p.iterations as u64,
                 prf: p.prf as u64,
                 password,
+            }
+        }
+        ck::CKM_SP800_108_COUNTER_KDF => {
+            // SAFETY: contract.
+            let k: ck::CK_SP800_108_KDF_PARAMS = unsafe { param_struct(m) }?;
+            if k.ulAdditionalDerivedKeys != 0 {
+                log::info!("SP 800-108 additional derived keys are not supported");
+                return Err(Error::MechanismParamInvalid);
+            }
+            let n = k.ulNumberOfDataParams as usize;
+            if n == 0 || n > 16 || k.pDataParams.is_null() {
+                return Err(Error::MechanismParamInvalid);
+            }
+            // SAFETY: pDataParams holds ulNumberOfDataParams entries (contract); n is bounded.
+            let params = unsafe { std::slice::from_raw_parts(k.pDataParams, n) };
+            let mut fields = Vec::with_capacity(n);
+            for d in params {
+                let field = match d.type_ as u64 {
+                    ck::CK_SP800_108_ITERATION_VARIABLE => {
+                        let m2 = ck::CK_MECHANISM {
+                            mechanism: 0,
+                            pParameter: d.pValue,
+                            ulParameterLen: d.ulValueLen,
+                        };
+                        // SAFETY: pValue/ulValueLen describe the caller's counter format.
+                        let f: ck::CK_SP800_108_COUNTER_FORMAT = unsafe { param_struct(&m2) }?;
+                        KdfField::Counter {
+                            little_endian: f.bLittleEndian != 0,
+                            width_bits: f.ulWidthInBits as u64,
+                        }
+                    }
+                    ck::CK_SP800_108_DKM_LENGTH => {
+                        let m2 = ck::CK_MECHANISM {
+                            mechanism: 0,
+                            pParameter: d.pValue,
+                            ulParameterLen: d.ulValueLen,
+                        };
+                        // SAFETY: pValue/ulValueLen describe the caller's length format.
+                        let f: ck::CK_SP800_108_DKM_LENGTH_FORMAT = unsafe { param_struct(&m2) }?;
+                        KdfField::DkmLength {
+                            sum_of_segments: f.dkmLengthMethod as u64
+                                == ck::CK_SP800_108_DKM_LENGTH_SUM_OF_SEGMENTS,
+                            little_endian: f.bLittleEndian != 0,
+                            width_bits: f.ulWidthInBits as u64,
+                        }
+                    }
+                    ck::CK_SP800_108_BYTE_ARRAY => {
+                        // SAFETY: pValue/ulValueLen describe the caller's bytes.
+                        KdfField::Bytes(unsafe { param_bytes(d.pValue as *const u8, d.ulValueLen) }?)
+                    }
+                    _ => return Err(Error::MechanismParamInvalid),
+                };
+                fields.push(field);
+            }
+            Param::Sp800_108 {
+                prf: k.prfType as u64,
+                fields,
             }
         }
         ck::CKM_CONCATENATE_BASE_AND_KEY => {

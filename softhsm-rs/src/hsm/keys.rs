@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::mechanism::ops::{
     self, der_octet_string, der_octet_string_inner, is_ed25519_params, is_x25519_params, map_crypto, Ctx,
 };
-use crate::mechanism::{self, Mechanism, Param};
+use crate::mechanism::{self, KdfField, Mechanism, Param};
 use crate::object::factory::{self, Origin, Template};
 use crate::object::Object;
 use crate::session::{Out, Output};
@@ -558,6 +558,7 @@ impl Hsm {
         }
         let value: Zeroizing<Vec<u8>> = match m.mech {
             ck::CKM_ECDH1_DERIVE => ecdh_value(&b, &m.param, want_len)?,
+            ck::CKM_SP800_108_COUNTER_KDF => sp800_108_counter(&b, &m.param, want_len)?,
             _ => {
                 if b.class() != Some(ck::CKO_SECRET_KEY) {
                     return Err(Error::KeyTypeInconsistent);
@@ -779,6 +780,86 @@ fn private_from_pkcs8(der: &[u8], kt: u64, t: &Template) -> Result<Object> {
     }
     complete_import(&mut obj).map_err(|_| Error::WrappedKeyInvalid)?;
     Ok(obj)
+}
+
+/// NIST SP 800-108 KDF in counter mode with an HMAC or AES-CMAC PRF: the PRF input of each
+/// iteration is the caller's fields in order (counter, derived length, fixed bytes).
+fn sp800_108_counter(b: &Object, param: &Param, want: Option<usize>) -> Result<Zeroizing<Vec<u8>>> {
+    let Param::Sp800_108 { prf, fields } = param else {
+        return Err(Error::MechanismParamInvalid);
+    };
+    if b.class() != Some(ck::CKO_SECRET_KEY) {
+        return Err(Error::KeyTypeInconsistent);
+    }
+    let len = want.ok_or_else(|| {
+        log::info!("SP 800-108 needs CKA_VALUE_LEN in the template");
+        Error::TemplateIncomplete
+    })?;
+    let key = b.get(ck::CKA_VALUE).unwrap_or_default();
+    let (hash, block) = match *prf {
+        ck::CKM_AES_CMAC => (None, 16),
+        other => {
+            let h = ops::hmac_prf(other).ok_or(Error::MechanismParamInvalid)?;
+            (Some(h), h.len())
+        }
+    };
+    let counters = fields
+        .iter()
+        .filter(|f| matches!(f, KdfField::Counter { .. }))
+        .count();
+    if counters != 1 {
+        log::info!("SP 800-108 counter mode needs exactly one iteration counter");
+        return Err(Error::MechanismParamInvalid);
+    }
+    let rounds = len.div_ceil(block);
+    let encode = |v: u64, little: bool, bits: u64| -> Result<Vec<u8>> {
+        if bits == 0 || bits % 8 != 0 || bits > 64 || (bits < 64 && v >> bits != 0) {
+            return Err(Error::MechanismParamInvalid);
+        }
+        let n = (bits / 8) as usize;
+        let be = v.to_be_bytes();
+        let mut out = be[8 - n..].to_vec();
+        if little {
+            out.reverse();
+        }
+        Ok(out)
+    };
+    let mut out = Zeroizing::new(Vec::with_capacity(rounds * block));
+    for i in 1..=rounds {
+        let mut input = Zeroizing::new(Vec::new());
+        for f in fields {
+            match f {
+                KdfField::Counter {
+                    little_endian,
+                    width_bits,
+                } => input.extend(encode(i as u64, *little_endian, *width_bits)?),
+                KdfField::DkmLength {
+                    sum_of_segments,
+                    little_endian,
+                    width_bits,
+                } => {
+                    let bytes = if *sum_of_segments { rounds * block } else { len };
+                    input.extend(encode(bytes as u64 * 8, *little_endian, *width_bits)?)
+                }
+                KdfField::Bytes(v) => input.extend_from_slice(v),
+            }
+        }
+        let k = match hash {
+            Some(h) => {
+                let mut m = crypto::Hmac::new(h, key);
+                m.update(&input);
+                m.finish()
+            }
+            None => {
+                let mut c = crypto::AesCmac::new(key).map_err(|e| map_crypto(e, Ctx::Sign))?;
+                c.update(&input).map_err(|e| map_crypto(e, Ctx::Sign))?;
+                c.finish().map_err(|e| map_crypto(e, Ctx::Sign))?.to_vec()
+            }
+        };
+        out.extend_from_slice(&k);
+    }
+    out.truncate(len);
+    Ok(out)
 }
 
 /// The key material of `CKM_ECDH1_DERIVE`: the shared secret Z (`CKD_NULL`), or the ANSI X9.63

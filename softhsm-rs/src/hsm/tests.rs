@@ -797,3 +797,72 @@ fn aes_cts_equals_cbc_on_whole_blocks_and_round_trips() {
         Error::DataLenRange
     );
 }
+
+#[test]
+fn sp800_108_counter_kdf_matches_an_independent_computation() {
+    use crate::mechanism::KdfField;
+    let (h, s) = ready();
+    let kin = [0x42u8; 32];
+    let base = secret(
+        &h,
+        s,
+        ck::CKK_GENERIC_SECRET,
+        &kin,
+        &[(ck::CKA_DERIVE, enc_bool(true))],
+    );
+    let fields = vec![
+        KdfField::Counter {
+            little_endian: false,
+            width_bits: 32,
+        },
+        KdfField::Bytes(b"label".to_vec()),
+        KdfField::Bytes(vec![0]),
+        KdfField::Bytes(b"context".to_vec()),
+        KdfField::DkmLength {
+            sum_of_segments: false,
+            little_endian: false,
+            width_bits: 32,
+        },
+    ];
+    let m = Mechanism {
+        mech: ck::CKM_SP800_108_COUNTER_KDF,
+        param: Param::Sp800_108 {
+            prf: ck::CKM_SHA256_HMAC,
+            fields,
+        },
+    };
+    let k = h
+        .derive_key(
+            s,
+            &m,
+            base,
+            &[
+                (ck::CKA_SENSITIVE, enc_bool(false)),
+                (ck::CKA_VALUE_LEN, enc_ulong(48)),
+            ],
+        )
+        .unwrap();
+    // K(i) = HMAC-SHA256(Kin, [i]_32 || "label" || 0x00 || "context" || [384]_32), two rounds.
+    let mut expect = Vec::new();
+    for i in 1u32..=2 {
+        let mut m = crate::crypto::Hmac::new(crate::crypto::Hash::Sha256, &kin);
+        m.update(&i.to_be_bytes());
+        m.update(b"label\0context");
+        m.update(&384u32.to_be_bytes());
+        expect.extend(m.finish());
+    }
+    expect.truncate(48);
+    assert_eq!(value_of(&h, s, k), expect);
+    let no_counter = Mechanism {
+        mech: ck::CKM_SP800_108_COUNTER_KDF,
+        param: Param::Sp800_108 {
+            prf: ck::CKM_SHA256_HMAC,
+            fields: vec![KdfField::Bytes(vec![1])],
+        },
+    };
+    assert_eq!(
+        h.derive_key(s, &no_counter, base, &[(ck::CKA_VALUE_LEN, enc_ulong(16))])
+            .unwrap_err(),
+        Error::MechanismParamInvalid
+    );
+}

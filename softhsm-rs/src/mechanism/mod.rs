@@ -108,6 +108,7 @@ mechs! {
     CKM_SHA3_224_KEY_DERIVATION, 1, 512, ck::CKF_DERIVE;
     CKM_SHA3_384_KEY_DERIVATION, 1, 512, ck::CKF_DERIVE;
     CKM_SHA3_512_KEY_DERIVATION, 1, 512, ck::CKF_DERIVE;
+    CKM_SP800_108_COUNTER_KDF, 1, 512, ck::CKF_DERIVE;
     CKM_PKCS5_PBKD2, 1, 512, ck::CKF_GENERATE;
     CKM_EC_KEY_PAIR_GEN, 256, 521, ck::CKF_GENERATE_KEY_PAIR | EC;
     CKM_ECDSA, 256, 521, SIG | EC;
@@ -217,6 +218,23 @@ pub enum Param {
         prf: u64,
         password: Vec<u8>,
     },
+    /// `CK_SP800_108_KDF_PARAMS` (counter mode): the PRF and the ordered input fields.
+    Sp800_108 { prf: u64, fields: Vec<KdfField> },
+}
+
+/// One field of the PRF input of an SP 800-108 KDF (`CK_PRF_DATA_PARAM`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KdfField {
+    /// The iteration counter (`CK_SP800_108_ITERATION_VARIABLE` with a counter format).
+    Counter { little_endian: bool, width_bits: u64 },
+    /// The length of the derived material in bits (`CK_SP800_108_DKM_LENGTH`).
+    DkmLength {
+        sum_of_segments: bool,
+        little_endian: bool,
+        width_bits: u64,
+    },
+    /// Fixed bytes (`CK_SP800_108_BYTE_ARRAY`): label, separator, context.
+    Bytes(Vec<u8>),
 }
 
 /// A mechanism with its parameters.

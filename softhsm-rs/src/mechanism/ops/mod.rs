@@ -72,6 +72,22 @@ pub fn hash_of(mech: u64) -> Option<Hash> {
     })
 }
 
+/// The hash of an HMAC mechanism used as a PRF (`CKM_SHA256_HMAC`, ...).
+pub fn hmac_prf(mech: u64) -> Option<Hash> {
+    Some(match mech {
+        ck::CKM_SHA_1_HMAC => Hash::Sha1,
+        ck::CKM_SHA224_HMAC => Hash::Sha224,
+        ck::CKM_SHA256_HMAC => Hash::Sha256,
+        ck::CKM_SHA384_HMAC => Hash::Sha384,
+        ck::CKM_SHA512_HMAC => Hash::Sha512,
+        ck::CKM_SHA3_224_HMAC => Hash::Sha3_224,
+        ck::CKM_SHA3_256_HMAC => Hash::Sha3_256,
+        ck::CKM_SHA3_384_HMAC => Hash::Sha3_384,
+        ck::CKM_SHA3_512_HMAC => Hash::Sha3_512,
+        _ => return None,
+    })
+}
+
 /// The hash an MGF1 identifier (`CKG_MGF1_SHA256`, ...) names.
 pub fn hash_of_mgf(mgf: u64) -> Option<Hash> {
     Some(match mgf {
