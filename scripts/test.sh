@@ -33,6 +33,9 @@ P11_MODULE="$(scripts/softhsm2-path.sh)" cargo test -p conformance-tests --test 
 step "real consumers: pkcs11-tool and p11tool"
 conformance-tests/scripts/consumers.sh "$MODULE"
 
+step "real consumers: OpenSC thread/fork/EC tests, GnuTLS + p11-kit, OpenSSL engine, Java, NSS, OpenSSH, Python"
+conformance-tests/scripts/consumers-extra.sh "$MODULE"
+
 step "drop-in: a SoftHSMv2 configuration (SOFTHSM2_CONF) is honoured"
 scripts/dropin-check.sh "$MODULE"
 

@@ -90,14 +90,17 @@ const _: () = {
 
 static NAME: &[u8] = b"PKCS 11\0";
 
-/// The interfaces offered, in preference order.
-struct Interfaces([ck::CK_INTERFACE; 2]);
+/// The interfaces offered, in preference order. The records live in writable memory: some
+/// wrappers (OpenSC's pkcs11-spy) write their own function list into the record
+/// `C_GetInterface` returns, and a read-only record would make them crash.
+struct Interfaces(std::cell::UnsafeCell<[ck::CK_INTERFACE; 2]>);
 
-// SAFETY: the table is immutable and only holds pointers to other immutable statics (the name
-// and the function tables); callers read it and must not write through it (PKCS#11 §5.4.6).
+// SAFETY: this module never writes the records after initialisation; callers may write the
+// record they were given (their own responsibility under PKCS#11 §5.4.6, as with any module's
+// interface record), and readers copy it field by field.
 unsafe impl Sync for Interfaces {}
 
-static INTERFACES: Interfaces = Interfaces([
+static INTERFACES: Interfaces = Interfaces(std::cell::UnsafeCell::new([
     ck::CK_INTERFACE {
         pInterfaceName: NAME.as_ptr() as *mut u8,
         pFunctionList: &FUNCTIONS_3_0 as *const ck::CK_FUNCTION_LIST_3_0 as *mut c_void,
@@ -108,25 +111,23 @@ static INTERFACES: Interfaces = Interfaces([
         pFunctionList: &FUNCTIONS_2_40 as *const ck::CK_FUNCTION_LIST as *mut c_void,
         flags: 0,
     },
-]);
+]));
+
+/// Pointer to interface record `i` (0: 3.0, 1: 2.40).
+fn record(i: usize) -> *mut ck::CK_INTERFACE {
+    // SAFETY: `i` is 0 or 1 (both callers), inside the two-element array.
+    unsafe { (INTERFACES.0.get() as *mut ck::CK_INTERFACE).add(i) }
+}
 
 /// The 2.40 function table.
 pub fn function_list_2_40() -> *mut ck::CK_FUNCTION_LIST {
     &FUNCTIONS_2_40 as *const ck::CK_FUNCTION_LIST as *mut ck::CK_FUNCTION_LIST
 }
 
-/// All interfaces, 3.0 first.
-pub fn interfaces() -> &'static [ck::CK_INTERFACE] {
-    &INTERFACES.0
-}
-
-/// A copy of an interface descriptor for the caller's array.
-pub fn copy(i: &ck::CK_INTERFACE) -> ck::CK_INTERFACE {
-    ck::CK_INTERFACE {
-        pInterfaceName: i.pInterfaceName,
-        pFunctionList: i.pFunctionList,
-        flags: i.flags,
-    }
+/// Copies of all interface records, 3.0 first.
+pub fn interfaces() -> [ck::CK_INTERFACE; 2] {
+    // SAFETY: the records are valid for the life of the library; each is read by value.
+    [0, 1].map(|i| unsafe { std::ptr::read(record(i)) })
 }
 
 /// The interface of `version` (default 3.0) offering every flag in `flags`.
@@ -136,8 +137,7 @@ pub fn find(version: Option<(u8, u8)>, flags: ck::CK_FLAGS) -> Option<*mut ck::C
         Some((2, 40)) => 1,
         _ => return None,
     };
-    let i = &INTERFACES.0[idx];
-    (i.flags & flags == flags).then_some(i as *const ck::CK_INTERFACE as *mut ck::CK_INTERFACE)
+    (interfaces()[idx].flags & flags == flags).then(|| record(idx))
 }
 
 /// This library's version, for the info structures.

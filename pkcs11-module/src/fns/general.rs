@@ -75,7 +75,7 @@ pub unsafe extern "C" fn C_GetInterfaceList(
         }
         for (i, itf) in all.iter().enumerate() {
             // SAFETY: the caller's array holds *count >= all.len() elements.
-            unsafe { *pInterfacesList.add(i) = interface::copy(itf) };
+            unsafe { *pInterfacesList.add(i) = *itf };
         }
         *count = all.len() as ck::CK_ULONG;
         Ok(())
