@@ -80,6 +80,13 @@ pub(super) use owned_ptr;
 
 owned_ptr!(Bn, sys::BIGNUM, sys::BN_clear_free);
 owned_ptr!(Rsa, sys::RSA, sys::RSA_free);
+
+// SAFETY: an aws-lc RSA may be used from several threads at once for the operations this
+// module performs through a shared reference (private and public operations, reading the
+// components): the values it computes lazily (Montgomery contexts, blinding) are guarded by the
+// RSA's own lock, and nothing reached through `&Rsa` mutates the key otherwise. This lets a
+// parsed private key be cached and shared between sessions.
+unsafe impl Sync for Rsa {}
 owned_ptr!(EcKey, sys::EC_KEY, sys::EC_KEY_free);
 owned_ptr!(EcPoint, sys::EC_POINT, sys::EC_POINT_free);
 owned_ptr!(EcdsaSig, sys::ECDSA_SIG, sys::ECDSA_SIG_free);

@@ -82,7 +82,7 @@ impl Hsm {
         mechanism::require(m.mech, flag)?;
         let k = self.load_key(slot, key)?;
         check_use(&k, usage, m.mech)?;
-        let op = ops::cipher(m, &k, encrypt, self.config.compat.aes_key_wrap_pad)?;
+        let op = ops::cipher(m, &k, &self.keys, encrypt, self.config.compat.aes_key_wrap_pad)?;
         let needs_auth = !encrypt && k.bool(ck::CKA_ALWAYS_AUTHENTICATE);
         let mut s = lock(&sess);
         let slot_ref = if encrypt { &mut s.encrypt } else { &mut s.decrypt };
@@ -236,7 +236,7 @@ impl Hsm {
         mechanism::require(m.mech, ck::CKF_SIGN)?;
         let k = self.load_key(slot, key)?;
         check_use(&k, ck::CKA_SIGN, m.mech)?;
-        let op = ops::signer(m, &k)?;
+        let op = ops::signer(m, &k, &self.keys)?;
         let needs_auth = k.bool(ck::CKA_ALWAYS_AUTHENTICATE);
         let mut s = lock(&sess);
         if s.sign.is_some() {

@@ -433,11 +433,13 @@ impl Hsm {
                 return Err(Error::KeyNotWrappable);
             }
         };
-        let mut op = ops::cipher(m, &wk, true, self.config.compat.aes_key_wrap_pad).map_err(|e| match e {
-            Error::KeyTypeInconsistent => Error::WrappingKeyTypeInconsistent,
-            Error::KeySizeRange => Error::WrappingKeySizeRange,
-            o => o,
-        })?;
+        let mut op = ops::cipher(m, &wk, &self.keys, true, self.config.compat.aes_key_wrap_pad).map_err(
+            |e| match e {
+                Error::KeyTypeInconsistent => Error::WrappingKeyTypeInconsistent,
+                Error::KeySizeRange => Error::WrappingKeySizeRange,
+                o => o,
+            },
+        )?;
         let r = op.update(&value).and_then(|mut a| {
             a.extend(op.finish()?);
             Ok(a)
@@ -489,12 +491,13 @@ impl Hsm {
             log::info!("C_UnwrapKey makes secret or private keys of a supported type");
             return Err(Error::TemplateInconsistent);
         }
-        let mut op =
-            ops::cipher(m, &uk, false, self.config.compat.aes_key_wrap_pad).map_err(|e| match e {
+        let mut op = ops::cipher(m, &uk, &self.keys, false, self.config.compat.aes_key_wrap_pad).map_err(
+            |e| match e {
                 Error::KeyTypeInconsistent => Error::UnwrappingKeyTypeInconsistent,
                 Error::KeySizeRange => Error::UnwrappingKeySizeRange,
                 o => o,
-            })?;
+            },
+        )?;
         let value = op
             .update(wrapped)
             .and_then(|mut a| {

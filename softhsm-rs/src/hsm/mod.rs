@@ -123,6 +123,8 @@ pub struct Hsm {
     pub config: Config,
     store: Mutex<Box<dyn Store>>,
     state: Mutex<State>,
+    /// Parsed private keys shared between operations (content-addressed).
+    keys: mechanism::ops::KeyCache,
 }
 
 impl std::fmt::Debug for Hsm {
@@ -160,6 +162,7 @@ impl Hsm {
             config,
             store: Mutex::new(store),
             state: Mutex::new(State::default()),
+            keys: mechanism::ops::KeyCache::default(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Encryption and decryption operations: AES modes, AES key wrap, RSA PKCS#1 v1.5, OAEP and raw.
 
 use super::{
-    aes_key, check_size, hash_of, hash_of_mgf, map_crypto, rsa_private, rsa_public, CipherOp, Ctx,
+    aes_key, check_size, hash_of, hash_of_mgf, map_crypto, rsa_public, CipherOp, Ctx, KeyCache,
     MAX_BUFFERED_INPUT,
 };
 use crate::crypto::{self, AesCipher, AesGcm, AesMode, Hash};
@@ -153,6 +153,7 @@ pub(super) fn pkcs7_unpad(mut v: Zeroizing<Vec<u8>>, block: usize) -> Result<Vec
 pub fn cipher(
     m: &Mechanism,
     key: &Object,
+    cache: &KeyCache,
     encrypt: bool,
     wrap_pad: WrapPadMode,
 ) -> Result<Box<dyn CipherOp>> {
@@ -280,7 +281,7 @@ pub fn cipher(
                     move |data| pk.raw_public(&left_pad(data, k)).map_err(|e| map_crypto(e, ctx)),
                 ))
             } else {
-                let sk = rsa_private(key)?;
+                let sk = cache.rsa(key)?;
                 check_size(mech, sk.bits() as u64)?;
                 let k = sk.size();
                 Ok(buffered(
@@ -327,7 +328,7 @@ pub fn cipher(
                     },
                 ))
             } else {
-                let sk = rsa_private(key)?;
+                let sk = cache.rsa(key)?;
                 check_size(mech, sk.bits() as u64)?;
                 let k = sk.size();
                 Ok(buffered(

@@ -129,6 +129,54 @@ fn check_size(mech: u64, size: u64) -> Result<()> {
     Ok(())
 }
 
+/// Most parsed private keys a [`KeyCache`] keeps; past it the cache starts over.
+const KEY_CACHE_MAX: usize = 256;
+
+/// Parsed RSA private keys, shared between operations. Building an RSA key from its components
+/// (and computing its Montgomery contexts on first use) costs more than a signature, so keys are
+/// kept, addressed by a digest of their material: a changed key is simply a different entry,
+/// and nothing needs invalidating. One per `Hsm` (so a forked child starts empty).
+#[derive(Default)]
+pub struct KeyCache {
+    rsa: std::sync::Mutex<std::collections::HashMap<[u8; 32], std::sync::Arc<crypto::RsaPrivateKey>>>,
+}
+
+impl KeyCache {
+    /// The parsed RSA private key of `obj`, from the cache or built (and kept).
+    pub fn rsa(&self, obj: &Object) -> Result<std::sync::Arc<crypto::RsaPrivateKey>> {
+        check_key(obj, ck::CKO_PRIVATE_KEY, &[ck::CKK_RSA])?;
+        let mut d = crypto::Digest::new(Hash::Sha256);
+        for ty in [
+            ck::CKA_MODULUS,
+            ck::CKA_PUBLIC_EXPONENT,
+            ck::CKA_PRIVATE_EXPONENT,
+            ck::CKA_PRIME_1,
+            ck::CKA_PRIME_2,
+            ck::CKA_EXPONENT_1,
+            ck::CKA_EXPONENT_2,
+            ck::CKA_COEFFICIENT,
+        ] {
+            let v = obj.get(ty).unwrap_or_default();
+            d.update(&(v.len() as u64).to_le_bytes());
+            d.update(v);
+        }
+        let mut id = [0u8; 32];
+        id.copy_from_slice(&d.finish());
+        let map = self.rsa.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(k) = map.get(&id) {
+            return Ok(k.clone());
+        }
+        drop(map);
+        let k = std::sync::Arc::new(rsa_private(obj)?);
+        let mut map = self.rsa.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= KEY_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(id, k.clone());
+        Ok(k)
+    }
+}
+
 /// The RSA private key held in a private-key object.
 pub fn rsa_private(obj: &Object) -> Result<crypto::RsaPrivateKey> {
     check_key(obj, ck::CKO_PRIVATE_KEY, &[ck::CKK_RSA])?;
@@ -255,5 +303,44 @@ mod tests {
             map_crypto(CryptoError::SignatureInvalid, Ctx::Verify),
             Error::SignatureInvalid
         );
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn the_key_cache_is_addressed_by_key_material() {
+        let k = crypto::RsaPrivateKey::generate(2048, &[1, 0, 1]).unwrap();
+        let c = k.components();
+        let obj = |c: &crypto::RsaComponents| {
+            let mut o = Object::default();
+            o.set_ulong(ck::CKA_CLASS, ck::CKO_PRIVATE_KEY);
+            o.set_ulong(ck::CKA_KEY_TYPE, ck::CKK_RSA);
+            for (ty, v) in [
+                (ck::CKA_MODULUS, &c.n),
+                (ck::CKA_PUBLIC_EXPONENT, &c.e),
+                (ck::CKA_PRIVATE_EXPONENT, &c.d),
+                (ck::CKA_PRIME_1, &c.p),
+                (ck::CKA_PRIME_2, &c.q),
+                (ck::CKA_EXPONENT_1, &c.dp),
+                (ck::CKA_EXPONENT_2, &c.dq),
+                (ck::CKA_COEFFICIENT, &c.qinv),
+            ] {
+                o.set(ty, v.clone());
+            }
+            o
+        };
+        let cache = KeyCache::default();
+        let a = cache.rsa(&obj(&c)).unwrap();
+        let b = cache.rsa(&obj(&c)).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b), "same material, same parsed key");
+        let other = crypto::RsaPrivateKey::generate(2048, &[1, 0, 1])
+            .unwrap()
+            .components();
+        let d = cache.rsa(&obj(&other)).unwrap();
+        assert!(!std::sync::Arc::ptr_eq(&a, &d));
+        assert_eq!(d.components().n, other.n);
     }
 }

@@ -2,14 +2,15 @@
 
 use super::cipher::left_pad;
 use super::{
-    aes_key, check_key, check_size, curve_of, ec_point, hash_of, hash_of_mgf, map_crypto, rsa_private,
-    rsa_public, secret_value, Ctx, SignOp, VerifyOp, MAX_BUFFERED_INPUT,
+    aes_key, check_key, check_size, curve_of, ec_point, hash_of, hash_of_mgf, map_crypto, rsa_public,
+    secret_value, Ctx, KeyCache, SignOp, VerifyOp, MAX_BUFFERED_INPUT,
 };
 use crate::crypto::{self, AesCmac, CryptoError, Hash, Hmac};
 use crate::error::{Error, Result};
 use crate::mechanism::{Mechanism, Param};
 use crate::object::Object;
 use cryptoki_sys as ck;
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 struct Digesting {
@@ -80,9 +81,9 @@ impl Pre {
 }
 
 enum SigKey {
-    RsaRaw(crypto::RsaPrivateKey),
-    RsaPkcs1(crypto::RsaPrivateKey, Option<Hash>),
-    RsaPss(crypto::RsaPrivateKey, Hash, Hash, usize),
+    RsaRaw(Arc<crypto::RsaPrivateKey>),
+    RsaPkcs1(Arc<crypto::RsaPrivateKey>, Option<Hash>),
+    RsaPss(Arc<crypto::RsaPrivateKey>, Hash, Hash, usize),
     Ecdsa(crypto::EcPrivateKey),
     Ed25519(Zeroizing<Vec<u8>>),
     Hmac(Box<Hmac>),
@@ -396,7 +397,7 @@ fn mac_len(m: &Mechanism) -> Result<usize> {
 }
 
 /// Starts a signature (or MAC) with `key`.
-pub fn signer(m: &Mechanism, key: &Object) -> Result<Box<dyn SignOp>> {
+pub fn signer(m: &Mechanism, key: &Object, cache: &KeyCache) -> Result<Box<dyn SignOp>> {
     let mech = m.mech;
     if is_mac(mech) {
         let len = mac_len(m)?;
@@ -412,7 +413,7 @@ pub fn signer(m: &Mechanism, key: &Object) -> Result<Box<dyn SignOp>> {
             if m.param != Param::None {
                 return Err(Error::MechanismParamInvalid);
             }
-            let k = rsa_private(key)?;
+            let k = cache.rsa(key)?;
             check_size(mech, k.bits() as u64)?;
             let len = k.size();
             Ok(Box::new(Signer {
@@ -422,7 +423,7 @@ pub fn signer(m: &Mechanism, key: &Object) -> Result<Box<dyn SignOp>> {
             }))
         }
         x if is_rsa_pkcs1(x) || is_rsa_pss(x) => {
-            let k = rsa_private(key)?;
+            let k = cache.rsa(key)?;
             check_size(mech, k.bits() as u64)?;
             let len = k.size();
             let pss = is_rsa_pss(mech);
