@@ -88,6 +88,11 @@ owned_ptr!(Rsa, sys::RSA, sys::RSA_free);
 // parsed private key be cached and shared between sessions.
 unsafe impl Sync for Rsa {}
 owned_ptr!(EcKey, sys::EC_KEY, sys::EC_KEY_free);
+
+// SAFETY: the operations reached through `&EcKey` (ECDSA signing, ECDH, reading the point and
+// scalar) only read the key: an aws-lc EC_KEY holds no lazily computed state, so concurrent
+// use from several threads is sound. This lets a parsed key be cached and shared.
+unsafe impl Sync for EcKey {}
 owned_ptr!(EcPoint, sys::EC_POINT, sys::EC_POINT_free);
 owned_ptr!(EcdsaSig, sys::ECDSA_SIG, sys::ECDSA_SIG_free);
 owned_ptr!(Pkey, sys::EVP_PKEY, sys::EVP_PKEY_free);

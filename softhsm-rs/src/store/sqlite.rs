@@ -293,12 +293,12 @@ impl Store for SqliteStore {
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         match template.split_first() {
             None => {
-                sql = format!("SELECT o.uid, o.private FROM objects o WHERE o.token_id=?1{private}");
+                sql = format!("SELECT o.uid, o.private, o.id FROM objects o WHERE o.token_id=?1{private}");
                 args.push(token_id.into());
             }
             Some(((ty0, v0), rest)) => {
                 sql = format!(
-                    "SELECT o.uid, o.private FROM attributes a0 JOIN objects o ON o.id=a0.object_id \
+                    "SELECT o.uid, o.private, o.id FROM attributes a0 CROSS JOIN objects o ON o.id=a0.object_id \
                      WHERE a0.type=?1 AND a0.value=?2 AND o.token_id=?3{private}"
                 );
                 args.push((*ty0 as i64).into());
@@ -316,12 +316,19 @@ impl Store for SqliteStore {
                 }
             }
         }
-        sql.push_str(" ORDER BY o.id");
+        // No ORDER BY: with it SQLite walks the token's objects instead of the attribute index
+        // (CROSS JOIN keeps that order), which made a search linear in the token's size. The
+        // matches are sorted here instead, oldest first.
         let mut st = self.conn.prepare_cached(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+            Ok((r.get::<_, i64>(2)?, r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut found = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        found.sort_unstable_by_key(|(id, _, _)| *id);
+        Ok(found
+            .into_iter()
+            .map(|(_, uid, private)| (uid, private))
+            .collect())
     }
 
     fn load(&mut self, token_id: i64, uid: &str) -> Result<Option<StoredObject>> {

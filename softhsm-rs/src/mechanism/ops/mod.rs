@@ -139,41 +139,67 @@ const KEY_CACHE_MAX: usize = 256;
 #[derive(Default)]
 pub struct KeyCache {
     rsa: std::sync::Mutex<std::collections::HashMap<[u8; 32], std::sync::Arc<crypto::RsaPrivateKey>>>,
+    ec: std::sync::Mutex<std::collections::HashMap<[u8; 32], std::sync::Arc<crypto::EcPrivateKey>>>,
+}
+
+/// A digest of attributes `types` of `obj`: the identity of its key material.
+fn material_id(obj: &Object, types: &[u64]) -> [u8; 32] {
+    let mut d = crypto::Digest::new(Hash::Sha256);
+    for ty in types {
+        let v = obj.get(*ty).unwrap_or_default();
+        d.update(&(v.len() as u64).to_le_bytes());
+        d.update(v);
+    }
+    let mut id = [0u8; 32];
+    id.copy_from_slice(&d.finish());
+    id
+}
+
+fn cached<T>(
+    map: &std::sync::Mutex<std::collections::HashMap<[u8; 32], std::sync::Arc<T>>>,
+    id: [u8; 32],
+    build: impl FnOnce() -> Result<T>,
+) -> Result<std::sync::Arc<T>> {
+    if let Some(k) = map.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+        return Ok(k.clone());
+    }
+    let k = std::sync::Arc::new(build()?);
+    let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
+    if m.len() >= KEY_CACHE_MAX {
+        m.clear();
+    }
+    m.insert(id, k.clone());
+    Ok(k)
 }
 
 impl KeyCache {
+    /// The parsed EC private key of `obj` (NIST curves and secp256k1), cached like RSA keys.
+    pub fn ec(&self, obj: &Object) -> Result<std::sync::Arc<crypto::EcPrivateKey>> {
+        check_key(obj, ck::CKO_PRIVATE_KEY, &[ck::CKK_EC])?;
+        let id = material_id(obj, &[ck::CKA_EC_PARAMS, ck::CKA_VALUE]);
+        cached(&self.ec, id, || {
+            let curve = curve_of(obj)?;
+            crypto::EcPrivateKey::from_scalar(curve, secret_value(obj)?).map_err(|e| map_crypto(e, Ctx::Sign))
+        })
+    }
+
     /// The parsed RSA private key of `obj`, from the cache or built (and kept).
     pub fn rsa(&self, obj: &Object) -> Result<std::sync::Arc<crypto::RsaPrivateKey>> {
         check_key(obj, ck::CKO_PRIVATE_KEY, &[ck::CKK_RSA])?;
-        let mut d = crypto::Digest::new(Hash::Sha256);
-        for ty in [
-            ck::CKA_MODULUS,
-            ck::CKA_PUBLIC_EXPONENT,
-            ck::CKA_PRIVATE_EXPONENT,
-            ck::CKA_PRIME_1,
-            ck::CKA_PRIME_2,
-            ck::CKA_EXPONENT_1,
-            ck::CKA_EXPONENT_2,
-            ck::CKA_COEFFICIENT,
-        ] {
-            let v = obj.get(ty).unwrap_or_default();
-            d.update(&(v.len() as u64).to_le_bytes());
-            d.update(v);
-        }
-        let mut id = [0u8; 32];
-        id.copy_from_slice(&d.finish());
-        let map = self.rsa.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(k) = map.get(&id) {
-            return Ok(k.clone());
-        }
-        drop(map);
-        let k = std::sync::Arc::new(rsa_private(obj)?);
-        let mut map = self.rsa.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= KEY_CACHE_MAX {
-            map.clear();
-        }
-        map.insert(id, k.clone());
-        Ok(k)
+        let id = material_id(
+            obj,
+            &[
+                ck::CKA_MODULUS,
+                ck::CKA_PUBLIC_EXPONENT,
+                ck::CKA_PRIVATE_EXPONENT,
+                ck::CKA_PRIME_1,
+                ck::CKA_PRIME_2,
+                ck::CKA_EXPONENT_1,
+                ck::CKA_EXPONENT_2,
+                ck::CKA_COEFFICIENT,
+            ],
+        );
+        cached(&self.rsa, id, || rsa_private(obj))
     }
 }
 

@@ -84,7 +84,7 @@ enum SigKey {
     RsaRaw(Arc<crypto::RsaPrivateKey>),
     RsaPkcs1(Arc<crypto::RsaPrivateKey>, Option<Hash>),
     RsaPss(Arc<crypto::RsaPrivateKey>, Hash, Hash, usize),
-    Ecdsa(crypto::EcPrivateKey),
+    Ecdsa(Arc<crypto::EcPrivateKey>),
     Ed25519(Zeroizing<Vec<u8>>),
     Hmac(Box<Hmac>),
     Cmac(AesCmac),
@@ -443,11 +443,8 @@ pub fn signer(m: &Mechanism, key: &Object, cache: &KeyCache) -> Result<Box<dyn S
             }))
         }
         x if is_ecdsa(x) => {
-            check_key(key, ck::CKO_PRIVATE_KEY, &[ck::CKK_EC])?;
-            let curve = curve_of(key)?;
-            let k = crypto::EcPrivateKey::from_scalar(curve, secret_value(key)?)
-                .map_err(|e| map_crypto(e, Ctx::Sign))?;
-            let len = 2 * curve.order_len();
+            let k = cache.ec(key)?;
+            let len = 2 * k.curve().order_len();
             Ok(Box::new(Signer {
                 pre: pre_for(mech, 1024),
                 key: Some(SigKey::Ecdsa(k)),
