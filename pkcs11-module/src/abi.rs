@@ -446,6 +446,13 @@ pub unsafe fn mechanism(p: *const ck::CK_MECHANISM) -> Result<Mechanism> {
             let n: ck::CK_MAC_GENERAL_PARAMS = unsafe { param_struct(m) }?;
             Param::MacLen(n as u64)
         }
+        ck::CKM_DH_PKCS_DERIVE => {
+            if none {
+                return Err(Error::MechanismParamInvalid);
+            }
+            // SAFETY: pParameter/ulParameterLen are the peer's public value (contract).
+            Param::Data(unsafe { param_bytes(m.pParameter as *const u8, m.ulParameterLen) }?)
+        }
         ck::CKM_AES_ECB_ENCRYPT_DATA
         | ck::CKM_CONCATENATE_BASE_AND_DATA
         | ck::CKM_CONCATENATE_DATA_AND_BASE => {

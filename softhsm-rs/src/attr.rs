@@ -113,6 +113,12 @@ attrs! {
     CKA_EXPONENT_2: BigInt | SENSITIVE,
     CKA_COEFFICIENT: BigInt | SENSITIVE,
     CKA_PUBLIC_KEY_INFO: Bytes,
+    CKA_PRIME: BigInt,
+    CKA_SUBPRIME: BigInt,
+    CKA_BASE: BigInt,
+    CKA_PRIME_BITS: Ulong,
+    CKA_SUB_PRIME_BITS: Ulong,
+    CKA_VALUE_BITS: Ulong,
     CKA_VALUE_LEN: Ulong,
     CKA_EXTRACTABLE: Bool | MODIFIABLE | TO_FALSE_ONLY,
     CKA_LOCAL: Bool | TOKEN_SET,
@@ -314,6 +320,52 @@ static EC_PRIVATE: &[Member] = &[
     m(ck::CKA_VALUE, D::None, REQ_CREATE | NO_GEN | NO_UNWRAP),
 ];
 
+static DSA_PUBLIC: &[Member] = &[
+    m(ck::CKA_PRIME, D::None, REQ_CREATE | REQ_GEN),
+    m(ck::CKA_SUBPRIME, D::None, REQ_CREATE | REQ_GEN),
+    m(ck::CKA_BASE, D::None, REQ_CREATE | REQ_GEN),
+    m(ck::CKA_VALUE, D::None, REQ_CREATE | NO_GEN),
+];
+
+static DSA_PRIVATE: &[Member] = &[
+    m(ck::CKA_PRIME, D::None, REQ_CREATE | NO_GEN | NO_UNWRAP),
+    m(ck::CKA_SUBPRIME, D::None, REQ_CREATE | NO_GEN | NO_UNWRAP),
+    m(ck::CKA_BASE, D::None, REQ_CREATE | NO_GEN | NO_UNWRAP),
+    m(ck::CKA_VALUE, D::None, REQ_CREATE | NO_GEN | NO_UNWRAP),
+];
+
+static DH_PUBLIC: &[Member] = &[
+    m(ck::CKA_PRIME, D::None, REQ_CREATE | REQ_GEN),
+    m(ck::CKA_BASE, D::None, REQ_CREATE | REQ_GEN),
+    m(ck::CKA_VALUE, D::None, REQ_CREATE | NO_GEN),
+];
+
+static DH_PRIVATE: &[Member] = &[
+    m(ck::CKA_PRIME, D::None, REQ_CREATE | NO_GEN | NO_UNWRAP),
+    m(ck::CKA_BASE, D::None, REQ_CREATE | NO_GEN | NO_UNWRAP),
+    m(ck::CKA_VALUE, D::None, REQ_CREATE | NO_GEN | NO_UNWRAP),
+    m(ck::CKA_VALUE_BITS, D::Computed, NO_CREATE),
+];
+
+static DOMAIN: &[Member] = &[
+    m(ck::CKA_PRIVATE, D::Bool(false), 0),
+    m(ck::CKA_KEY_TYPE, D::None, REQ_CREATE),
+    m(ck::CKA_LOCAL, D::Computed, 0),
+];
+
+static DSA_DOMAIN: &[Member] = &[
+    m(ck::CKA_PRIME, D::None, REQ_CREATE | NO_GEN),
+    m(ck::CKA_SUBPRIME, D::None, REQ_CREATE | NO_GEN),
+    m(ck::CKA_BASE, D::None, REQ_CREATE | NO_GEN),
+    m(ck::CKA_PRIME_BITS, D::Computed, REQ_GEN | NO_CREATE),
+];
+
+static DH_DOMAIN: &[Member] = &[
+    m(ck::CKA_PRIME, D::None, REQ_CREATE | NO_GEN),
+    m(ck::CKA_BASE, D::None, REQ_CREATE | NO_GEN),
+    m(ck::CKA_PRIME_BITS, D::Computed, REQ_GEN | NO_CREATE),
+];
+
 static SECRET_VALUE: &[Member] = &[
     m(ck::CKA_VALUE, D::None, REQ_CREATE | NO_GEN | NO_UNWRAP),
     m(ck::CKA_VALUE_LEN, D::Computed, NO_CREATE),
@@ -325,6 +377,14 @@ pub fn schema(class: u64, key_type: Option<u64>, cert_type: Option<u64>) -> Opti
     let mut groups: Vec<&'static [Member]> = vec![STORAGE];
     match class {
         ck::CKO_DATA => groups.push(DATA),
+        ck::CKO_DOMAIN_PARAMETERS => {
+            groups.push(DOMAIN);
+            match key_type? {
+                ck::CKK_DSA => groups.push(DSA_DOMAIN),
+                ck::CKK_DH => groups.push(DH_DOMAIN),
+                _ => return None,
+            }
+        }
         ck::CKO_CERTIFICATE => {
             groups.push(CERTIFICATE);
             match cert_type? {
@@ -344,6 +404,8 @@ pub fn schema(class: u64, key_type: Option<u64>, cert_type: Option<u64>) -> Opti
                 (ck::CKO_SECRET_KEY, kt) if is_secret_key_type(kt) => groups.push(SECRET_VALUE),
                 (ck::CKO_SECRET_KEY, _) => return None,
                 (_, ck::CKK_RSA) => groups.push(if public { RSA_PUBLIC } else { RSA_PRIVATE }),
+                (_, ck::CKK_DSA) => groups.push(if public { DSA_PUBLIC } else { DSA_PRIVATE }),
+                (_, ck::CKK_DH) => groups.push(if public { DH_PUBLIC } else { DH_PRIVATE }),
                 (_, ck::CKK_EC) | (_, ck::CKK_EC_EDWARDS) | (_, ck::CKK_EC_MONTGOMERY) => {
                     groups.push(if public { EC_PUBLIC } else { EC_PRIVATE })
                 }

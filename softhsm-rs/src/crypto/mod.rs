@@ -7,14 +7,17 @@
 
 mod ffi;
 mod ffi_asym;
+mod ffi_ff;
 mod ffi_md;
 
 mod cts;
+mod ff;
 mod hash;
 mod kdf;
 mod pkcs8;
 
 pub use cts::{aes_cts_cs1_decrypt, aes_cts_cs1_encrypt, aes_cts_decrypt, aes_cts_encrypt};
+pub use ff::*;
 pub use hash::{Digest, Hash, Hmac};
 pub use kdf::{hkdf_expand, hkdf_extract, pbkdf2, x963_kdf};
 pub use pkcs8::{private_key_from_pkcs8, private_key_to_pkcs8, ParsedPrivateKey, PrivateKeyRef};

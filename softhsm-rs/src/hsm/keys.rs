@@ -167,6 +167,30 @@ pub(super) fn complete_import(obj: &mut Object) -> Result<()> {
             }
             crypto::x25519_public_from_private(obj.get(ck::CKA_VALUE).unwrap_or_default()).map_err(imp)?;
         }
+        (Some(ck::CKO_DOMAIN_PARAMETERS), _) => {
+            let bits = bit_len(obj.get(ck::CKA_PRIME).unwrap_or_default());
+            obj.set_ulong(ck::CKA_PRIME_BITS, bits as u64);
+            obj.set_bool(ck::CKA_LOCAL, false);
+        }
+        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_DSA)) => {
+            let get = |ty| obj.get(ty).unwrap_or_default().to_vec();
+            let p = crypto::DsaParams {
+                p: get(ck::CKA_PRIME),
+                q: get(ck::CKA_SUBPRIME),
+                g: get(ck::CKA_BASE),
+            };
+            crypto::dsa_public_from_private(&p, obj.get(ck::CKA_VALUE).unwrap_or_default()).map_err(imp)?;
+        }
+        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_DH)) => {
+            let get = |ty| obj.get(ty).unwrap_or_default().to_vec();
+            let p = crypto::DhParams {
+                p: get(ck::CKA_PRIME),
+                g: get(ck::CKA_BASE),
+            };
+            let x = obj.get(ck::CKA_VALUE).unwrap_or_default().to_vec();
+            crypto::dh_public_from_private(&p, &x).map_err(imp)?;
+            obj.set_ulong(ck::CKA_VALUE_BITS, bit_len(&x) as u64);
+        }
         (Some(ck::CKO_CERTIFICATE), _) => {
             let cv = check_value(obj);
             obj.set(ck::CKA_CHECK_VALUE, cv);
@@ -175,6 +199,23 @@ pub(super) fn complete_import(obj: &mut Object) -> Result<()> {
     }
     // Computed from the key itself, so it can never disagree with the key material.
     set_public_key_info(obj)?;
+    Ok(())
+}
+
+/// Bit length of a big-endian unsigned integer.
+fn bit_len(v: &[u8]) -> usize {
+    let v = strip_zeros(v);
+    v.first()
+        .map_or(0, |b| (v.len() - 1) * 8 + (8 - b.leading_zeros() as usize))
+}
+
+/// Checks a DSA/DH prime's size against the mechanism's range.
+fn check_prime_bits(p: &[u8], def: &mechanism::MechDef) -> Result<()> {
+    let bits = bit_len(p) as u64;
+    if bits < def.min || bits > def.max {
+        log::info!("prime of {bits} bits is outside {}..={}", def.min, def.max);
+        return Err(Error::DomainParamsInvalid);
+    }
     Ok(())
 }
 
@@ -224,6 +265,9 @@ impl Hsm {
     pub fn generate_key(&self, h: u64, m: &Mechanism, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
         let (_, slot, rw) = self.session(h)?;
         let def = mechanism::require(m.mech, ck::CKF_GENERATE)?;
+        if matches!(m.mech, ck::CKM_DSA_PARAMETER_GEN | ck::CKM_DH_PKCS_PARAMETER_GEN) {
+            return self.generate_domain_parameters(h, slot, rw, m, def, raw);
+        }
         let pbkdf2 = match (&m.param, m.mech) {
             (Param::Pbkdf2 { .. }, ck::CKM_PKCS5_PBKD2) => Some(&m.param),
             (Param::None, ck::CKM_PKCS5_PBKD2) => return Err(Error::MechanismParamInvalid),
@@ -285,6 +329,46 @@ impl Hsm {
         self.insert_new(h, slot, rw, obj)
     }
 
+    /// `C_GenerateKey` with `CKM_DSA_PARAMETER_GEN` / `CKM_DH_PKCS_PARAMETER_GEN`: a domain
+    /// parameters object of `CKA_PRIME_BITS` bits. DH parameters take seconds (a safe prime).
+    fn generate_domain_parameters(
+        &self,
+        h: u64,
+        slot: u64,
+        rw: bool,
+        m: &Mechanism,
+        def: &mechanism::MechDef,
+        raw: &[(AttrType, Vec<u8>)],
+    ) -> Result<u64> {
+        if m.param != Param::None {
+            return Err(Error::MechanismParamInvalid);
+        }
+        let t = factory::normalize(raw)?;
+        let kt = if m.mech == ck::CKM_DSA_PARAMETER_GEN {
+            ck::CKK_DSA
+        } else {
+            ck::CKK_DH
+        };
+        class_and_type(&t, ck::CKO_DOMAIN_PARAMETERS, &[kt])?;
+        let bits = factory::tmpl_ulong(&t, ck::CKA_PRIME_BITS).ok_or(Error::TemplateIncomplete)?;
+        if bits < def.min || bits > def.max {
+            return Err(Error::KeySizeRange);
+        }
+        let mut obj = factory::build(Origin::Generate, ck::CKO_DOMAIN_PARAMETERS, Some(kt), &t)?;
+        if kt == ck::CKK_DSA {
+            let p = crypto::dsa_generate_params(bits as usize).map_err(|_| Error::KeySizeRange)?;
+            obj.set(ck::CKA_PRIME, p.p);
+            obj.set(ck::CKA_SUBPRIME, p.q);
+            obj.set(ck::CKA_BASE, p.g);
+        } else {
+            let p = crypto::dh_generate_params(bits as usize).map_err(|_| Error::KeySizeRange)?;
+            obj.set(ck::CKA_PRIME, p.p);
+            obj.set(ck::CKA_BASE, p.g);
+        }
+        obj.set_bool(ck::CKA_LOCAL, true);
+        self.insert_new(h, slot, rw, obj)
+    }
+
     /// `C_GenerateKeyPair`.
     pub fn generate_key_pair(
         &self,
@@ -304,6 +388,8 @@ impl Hsm {
             ck::CKM_RSA_PKCS_KEY_PAIR_GEN => ck::CKK_RSA,
             ck::CKM_EC_KEY_PAIR_GEN => ck::CKK_EC,
             ck::CKM_EC_MONTGOMERY_KEY_PAIR_GEN => ck::CKK_EC_MONTGOMERY,
+            ck::CKM_DSA_KEY_PAIR_GEN => ck::CKK_DSA,
+            ck::CKM_DH_PKCS_KEY_PAIR_GEN => ck::CKK_DH,
             _ => ck::CKK_EC_EDWARDS,
         };
         class_and_type(&pt, ck::CKO_PUBLIC_KEY, &[kt])?;
@@ -359,6 +445,35 @@ impl Hsm {
                 pubk.set(ck::CKA_EC_POINT, der_octet_string(&k.public_point()));
                 privk.set(ck::CKA_EC_PARAMS, params);
                 privk.set(ck::CKA_VALUE, k.scalar().to_vec());
+            }
+            ck::CKK_DSA => {
+                let get = |ty| pubk.get(ty).unwrap_or_default().to_vec();
+                let params = crypto::DsaParams {
+                    p: get(ck::CKA_PRIME),
+                    q: get(ck::CKA_SUBPRIME),
+                    g: get(ck::CKA_BASE),
+                };
+                check_prime_bits(&params.p, def)?;
+                let (x, y) = crypto::dsa_generate_key(&params).map_err(|_| Error::DomainParamsInvalid)?;
+                pubk.set(ck::CKA_VALUE, y);
+                privk.set(ck::CKA_PRIME, params.p);
+                privk.set(ck::CKA_SUBPRIME, params.q);
+                privk.set(ck::CKA_BASE, params.g);
+                privk.set(ck::CKA_VALUE, x.to_vec());
+            }
+            ck::CKK_DH => {
+                let get = |ty| pubk.get(ty).unwrap_or_default().to_vec();
+                let params = crypto::DhParams {
+                    p: get(ck::CKA_PRIME),
+                    g: get(ck::CKA_BASE),
+                };
+                check_prime_bits(&params.p, def)?;
+                let (x, y) = crypto::dh_generate_key(&params).map_err(|_| Error::DomainParamsInvalid)?;
+                pubk.set(ck::CKA_VALUE, y);
+                privk.set(ck::CKA_PRIME, params.p);
+                privk.set(ck::CKA_BASE, params.g);
+                privk.set_ulong(ck::CKA_VALUE_BITS, bit_len(&x) as u64);
+                privk.set(ck::CKA_VALUE, x.to_vec());
             }
             ck::CKK_EC_MONTGOMERY => {
                 let params = pubk.get(ck::CKA_EC_PARAMS).unwrap_or_default().to_vec();
@@ -562,6 +677,21 @@ impl Hsm {
         let value: Zeroizing<Vec<u8>> = match m.mech {
             ck::CKM_ECDH1_DERIVE => ecdh_value(&b, &m.param, want_len)?,
             ck::CKM_SP800_108_COUNTER_KDF => sp800_108_counter(&b, &m.param, want_len)?,
+            ck::CKM_DH_PKCS_DERIVE => {
+                let Param::Data(peer) = &m.param else {
+                    return Err(Error::MechanismParamInvalid);
+                };
+                if b.class() != Some(ck::CKO_PRIVATE_KEY) || b.key_type() != Some(ck::CKK_DH) {
+                    return Err(Error::KeyTypeInconsistent);
+                }
+                let get = |ty| b.get(ty).unwrap_or_default().to_vec();
+                let params = crypto::DhParams {
+                    p: get(ck::CKA_PRIME),
+                    g: get(ck::CKA_BASE),
+                };
+                crypto::dh_compute(&params, b.get(ck::CKA_VALUE).unwrap_or_default(), peer)
+                    .map_err(|_| Error::MechanismParamInvalid)?
+            }
             _ => {
                 if b.class() != Some(ck::CKO_SECRET_KEY) {
                     return Err(Error::KeyTypeInconsistent);

@@ -196,14 +196,14 @@ impl Hsm {
             Error::TemplateIncomplete
         })?;
         let key_type = match class {
-            ck::CKO_PUBLIC_KEY | ck::CKO_PRIVATE_KEY | ck::CKO_SECRET_KEY => {
+            ck::CKO_PUBLIC_KEY | ck::CKO_PRIVATE_KEY | ck::CKO_SECRET_KEY | ck::CKO_DOMAIN_PARAMETERS => {
                 Some(factory::tmpl_ulong(&t, ck::CKA_KEY_TYPE).ok_or(Error::TemplateIncomplete)?)
             }
             _ => None,
         };
         let mut obj = factory::build(Origin::Create, class, key_type, &t)?;
         super::keys::complete_import(&mut obj)?;
-        if key_type.is_some() {
+        if key_type.is_some() && class != ck::CKO_DOMAIN_PARAMETERS {
             factory::finish_key(&mut obj, Origin::Create, None, None);
         }
         if obj.bool(ck::CKA_TRUSTED) && !self.is_so(slot) {

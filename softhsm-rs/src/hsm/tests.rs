@@ -866,3 +866,108 @@ fn sp800_108_counter_kdf_matches_an_independent_computation() {
         Error::MechanismParamInvalid
     );
 }
+
+/// The RFC 3526 2048-bit MODP group (group 14), generator 2.
+const MODP_2048: &str = "\
+    ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74\
+    020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437\
+    4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed\
+    ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf05\
+    98da48361c55d39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb\
+    9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b\
+    e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695581718\
+    3995497cea956ae515d2261898fa051015728e5a8aacaa68ffffffffffffffff";
+
+#[test]
+fn dsa_parameters_keys_and_signatures() {
+    let (h, s) = ready();
+    let d = h
+        .generate_key(
+            s,
+            &Mechanism::new(ck::CKM_DSA_PARAMETER_GEN),
+            &[
+                (ck::CKA_CLASS, enc_ulong(ck::CKO_DOMAIN_PARAMETERS)),
+                (ck::CKA_PRIME_BITS, enc_ulong(1024)),
+            ],
+        )
+        .unwrap();
+    let v = h
+        .get_attributes(
+            s,
+            d,
+            &[ck::CKA_PRIME, ck::CKA_SUBPRIME, ck::CKA_BASE, ck::CKA_PRIME_BITS],
+        )
+        .unwrap();
+    assert_eq!(v[3], AttrValue::Value(enc_ulong(1024)));
+    let params: Vec<(u64, Vec<u8>)> = [ck::CKA_PRIME, ck::CKA_SUBPRIME, ck::CKA_BASE]
+        .into_iter()
+        .zip(v)
+        .map(|(ty, a)| match a {
+            AttrValue::Value(x) => (ty, x),
+            o => panic!("{o:?}"),
+        })
+        .collect();
+    let (p, k) = h
+        .generate_key_pair(s, &Mechanism::new(ck::CKM_DSA_KEY_PAIR_GEN), &params, &[])
+        .unwrap();
+    for mech in [ck::CKM_DSA_SHA256, ck::CKM_DSA_SHA1] {
+        let m = Mechanism::new(mech);
+        h.sign_init(s, &m, k).unwrap();
+        let Output::Data(sig) = h.sign(s, b"message", Out::Cap(128)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(sig.len(), 40, "r||s with a 160-bit q");
+        h.verify_init(s, &m, p).unwrap();
+        h.verify(s, b"message", &sig).unwrap();
+        h.verify_init(s, &m, p).unwrap();
+        assert_eq!(
+            h.verify(s, b"massage", &sig).unwrap_err(),
+            Error::SignatureInvalid
+        );
+    }
+}
+
+#[test]
+fn dh_agreement_on_the_rfc_3526_group() {
+    let (h, s) = ready();
+    let params = [
+        (ck::CKA_PRIME, hex::decode(MODP_2048).unwrap()),
+        (ck::CKA_BASE, vec![2]),
+    ];
+    let pair = || {
+        h.generate_key_pair(
+            s,
+            &Mechanism::new(ck::CKM_DH_PKCS_KEY_PAIR_GEN),
+            &params,
+            &[(ck::CKA_DERIVE, enc_bool(true))],
+        )
+        .unwrap()
+    };
+    let ((pa, sa), (pb, sb)) = (pair(), pair());
+    let y = |p: u64| match h.get_attributes(s, p, &[ck::CKA_VALUE]).unwrap().remove(0) {
+        AttrValue::Value(v) => v,
+        o => panic!("{o:?}"),
+    };
+    let derive = |sk: u64, peer: Vec<u8>| {
+        let m = Mechanism {
+            mech: ck::CKM_DH_PKCS_DERIVE,
+            param: Param::Data(peer),
+        };
+        let k = h
+            .derive_key(s, &m, sk, &[(ck::CKA_SENSITIVE, enc_bool(false))])
+            .unwrap();
+        value_of(&h, s, k)
+    };
+    let z = derive(sa, y(pb));
+    assert_eq!(z.len(), 256);
+    assert_eq!(z, derive(sb, y(pa)));
+    let m = Mechanism {
+        mech: ck::CKM_DH_PKCS_DERIVE,
+        param: Param::Data(vec![1]),
+    };
+    assert_eq!(
+        h.derive_key(s, &m, sa, &[]).unwrap_err(),
+        Error::MechanismParamInvalid,
+        "peer y = 1"
+    );
+}

@@ -42,6 +42,8 @@ impl Object {
     pub fn is_sealed_type(&self, ty: AttrType) -> bool {
         let sensitive = attr::def(ty).is_some_and(|d| d.flags & attr::SENSITIVE != 0);
         match self.class() {
+            // A public key (CKA_VALUE of a DSA/DH public key) or domain parameters hold no secret.
+            Some(ck::CKO_PUBLIC_KEY) | Some(ck::CKO_DOMAIN_PARAMETERS) => false,
             Some(ck::CKO_DATA) | Some(ck::CKO_CERTIFICATE) => {
                 ty == ck::CKA_VALUE && self.is_private() && self.class() == Some(ck::CKO_DATA)
             }

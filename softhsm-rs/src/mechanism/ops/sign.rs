@@ -85,6 +85,7 @@ enum SigKey {
     RsaPkcs1(Arc<crypto::RsaPrivateKey>, Option<Hash>),
     RsaPss(Arc<crypto::RsaPrivateKey>, Hash, Hash, usize),
     Ecdsa(Arc<crypto::EcPrivateKey>),
+    Dsa(crypto::DsaParams, Zeroizing<Vec<u8>>),
     Ed25519(Zeroizing<Vec<u8>>),
     Hmac(Box<Hmac>),
     Cmac(AesCmac),
@@ -95,6 +96,7 @@ enum VerKey {
     RsaPkcs1(crypto::RsaPublicKey, Option<Hash>),
     RsaPss(crypto::RsaPublicKey, Hash, Hash, usize),
     Ecdsa(crypto::EcPublicKey),
+    Dsa(crypto::DsaParams, Vec<u8>),
     Ed25519(Vec<u8>),
     Mac(Box<dyn SignOp>),
 }
@@ -143,6 +145,7 @@ impl SignOp for Signer {
                 k.sign_pss(&input, h, mgf, salt)
             }
             SigKey::Ecdsa(k) => k.sign_digest(&input),
+            SigKey::Dsa(p, x) => crypto::dsa_sign_digest(&p, &x, &input),
             SigKey::Ed25519(seed) => crypto::ed25519_sign(&seed, &input).map(|s| s.to_vec()),
             SigKey::Hmac(h) => Ok((*h).finish()),
             SigKey::Cmac(c) => c.finish().map(|t| t.to_vec()),
@@ -203,6 +206,7 @@ impl VerifyOp for Verifier {
                 k.verify_pss(&input, h, mgf, salt, sig)
             }
             VerKey::Ecdsa(k) => k.verify_digest(&input, sig),
+            VerKey::Dsa(p, y) => crypto::dsa_verify_digest(&p, &y, &input, sig),
             VerKey::Ed25519(pk) => {
                 if sig.len() != 64 {
                     return Err(Error::SignatureLenRange);
@@ -229,6 +233,11 @@ impl VerifyOp for Verifier {
 fn sig_hash(mech: u64) -> Option<Hash> {
     Some(match mech {
         ck::CKM_MD5_RSA_PKCS => Hash::Md5,
+        ck::CKM_DSA_SHA1 => Hash::Sha1,
+        ck::CKM_DSA_SHA224 => Hash::Sha224,
+        ck::CKM_DSA_SHA256 => Hash::Sha256,
+        ck::CKM_DSA_SHA384 => Hash::Sha384,
+        ck::CKM_DSA_SHA512 => Hash::Sha512,
         ck::CKM_SHA1_RSA_PKCS | ck::CKM_SHA1_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA1 => Hash::Sha1,
         ck::CKM_SHA224_RSA_PKCS | ck::CKM_SHA224_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA224 => Hash::Sha224,
         ck::CKM_SHA256_RSA_PKCS | ck::CKM_SHA256_RSA_PKCS_PSS | ck::CKM_ECDSA_SHA256 => Hash::Sha256,
@@ -275,6 +284,29 @@ fn is_rsa_pss(mech: u64) -> bool {
             | ck::CKM_SHA3_384_RSA_PKCS_PSS
             | ck::CKM_SHA3_512_RSA_PKCS_PSS
     )
+}
+
+/// DSA mechanisms.
+fn is_dsa(mech: u64) -> bool {
+    matches!(
+        mech,
+        ck::CKM_DSA
+            | ck::CKM_DSA_SHA1
+            | ck::CKM_DSA_SHA224
+            | ck::CKM_DSA_SHA256
+            | ck::CKM_DSA_SHA384
+            | ck::CKM_DSA_SHA512
+    )
+}
+
+/// The domain parameters a DSA key object carries.
+fn dsa_params(key: &Object) -> Result<crypto::DsaParams> {
+    let get = |ty| key.get(ty).map(<[u8]>::to_vec).ok_or(Error::KeyTypeInconsistent);
+    Ok(crypto::DsaParams {
+        p: get(ck::CKA_PRIME)?,
+        q: get(ck::CKA_SUBPRIME)?,
+        g: get(ck::CKA_BASE)?,
+    })
 }
 
 /// ECDSA mechanisms.
@@ -442,6 +474,17 @@ pub fn signer(m: &Mechanism, key: &Object, cache: &KeyCache) -> Result<Box<dyn S
                 len,
             }))
         }
+        x if is_dsa(x) => {
+            check_key(key, ck::CKO_PRIVATE_KEY, &[ck::CKK_DSA])?;
+            let p = dsa_params(key)?;
+            let len = 2 * p.q.iter().skip_while(|b| **b == 0).count();
+            let x = Zeroizing::new(secret_value(key)?.to_vec());
+            Ok(Box::new(Signer {
+                pre: pre_for(mech, 64),
+                key: Some(SigKey::Dsa(p, x)),
+                len,
+            }))
+        }
         x if is_ecdsa(x) => {
             let k = cache.ec(key)?;
             let len = 2 * k.curve().order_len();
@@ -528,6 +571,16 @@ pub fn verifier(m: &Mechanism, key: &Object) -> Result<Box<dyn VerifyOp>> {
             Ok(Box::new(Verifier {
                 pre: pre_for(mech, len),
                 key: Some(key),
+            }))
+        }
+        x if is_dsa(x) => {
+            if key.key_type() != Some(ck::CKK_DSA) {
+                return Err(Error::KeyTypeInconsistent);
+            }
+            let y = secret_value(key)?.to_vec();
+            Ok(Box::new(Verifier {
+                pre: pre_for(mech, 64),
+                key: Some(VerKey::Dsa(dsa_params(key)?, y)),
             }))
         }
         x if is_ecdsa(x) => {
