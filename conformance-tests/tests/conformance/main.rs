@@ -16,6 +16,7 @@ mod find;
 mod general;
 mod hmac;
 mod login;
+mod mech3;
 mod multiprocess;
 mod objects;
 mod random;
