@@ -400,15 +400,3 @@ fn dh_rejects_bad_params() {
         assert_eq!(dh_compute(bad, &[5], &[2]).err(), Some(*e), "case {i}");
     }
 }
-
-/// Timing of the slow generators: `cargo test -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn generation_timing() {
-    let start = Instant::now();
-    dsa_generate_params(2048).unwrap();
-    eprintln!("dsa_generate_params(2048): {:?}", start.elapsed());
-    let start = Instant::now();
-    dh_generate_params(2048).unwrap();
-    eprintln!("dh_generate_params(2048): {:?}", start.elapsed());
-}
