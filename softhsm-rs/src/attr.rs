@@ -417,24 +417,34 @@ pub fn schema(class: u64, key_type: Option<u64>, cert_type: Option<u64>) -> Opti
     Some(groups)
 }
 
+/// Every secret key type the token stores, in three nested groups: the HMAC-capable types
+/// (generic secret first: the default), then `CKK_HKDF`, then `CKK_AES`.
+pub const SECRET_KEY_TYPES: &[u64] = &[
+    ck::CKK_GENERIC_SECRET,
+    ck::CKK_SHA_1_HMAC,
+    ck::CKK_SHA224_HMAC,
+    ck::CKK_SHA256_HMAC,
+    ck::CKK_SHA384_HMAC,
+    ck::CKK_SHA512_HMAC,
+    ck::CKK_MD5_HMAC,
+    ck::CKK_SHA3_224_HMAC,
+    ck::CKK_SHA3_256_HMAC,
+    ck::CKK_SHA3_384_HMAC,
+    ck::CKK_SHA3_512_HMAC,
+    ck::CKK_HKDF,
+    ck::CKK_AES,
+];
+
+/// Key types an HMAC mechanism accepts (generic secrets and the HMAC key types).
+pub const HMAC_KEY_TYPES: &[u64] = SECRET_KEY_TYPES.split_at(SECRET_KEY_TYPES.len() - 2).0;
+
+/// Key types a generic secret mechanism (`CKM_GENERIC_SECRET_KEY_GEN`, derivations) makes:
+/// all but AES.
+pub const GENERIC_KEY_TYPES: &[u64] = SECRET_KEY_TYPES.split_at(SECRET_KEY_TYPES.len() - 1).0;
+
 /// Secret key types the token stores.
 pub fn is_secret_key_type(kt: u64) -> bool {
-    matches!(
-        kt,
-        ck::CKK_GENERIC_SECRET
-            | ck::CKK_AES
-            | ck::CKK_SHA_1_HMAC
-            | ck::CKK_SHA224_HMAC
-            | ck::CKK_SHA256_HMAC
-            | ck::CKK_SHA384_HMAC
-            | ck::CKK_SHA512_HMAC
-            | ck::CKK_MD5_HMAC
-            | ck::CKK_SHA3_224_HMAC
-            | ck::CKK_SHA3_256_HMAC
-            | ck::CKK_SHA3_384_HMAC
-            | ck::CKK_SHA3_512_HMAC
-            | ck::CKK_HKDF
-    )
+    SECRET_KEY_TYPES.contains(&kt)
 }
 
 /// Encodes a boolean attribute value.
@@ -522,6 +532,15 @@ mod tests {
             }
             assert!(seen.contains(&ck::CKA_LABEL) && seen.contains(&ck::CKA_PRIVATE));
         }
+    }
+
+    #[test]
+    fn secret_key_type_groups_nest_as_documented() {
+        assert_eq!(HMAC_KEY_TYPES.first(), Some(&ck::CKK_GENERIC_SECRET));
+        assert_eq!(HMAC_KEY_TYPES.last(), Some(&ck::CKK_SHA3_512_HMAC));
+        assert_eq!(GENERIC_KEY_TYPES.last(), Some(&ck::CKK_HKDF));
+        assert_eq!(SECRET_KEY_TYPES.last(), Some(&ck::CKK_AES));
+        assert!(!is_secret_key_type(ck::CKK_RSA));
     }
 
     #[test]

@@ -110,13 +110,8 @@ pub(super) fn complete_import(obj: &mut Object) -> Result<()> {
         (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_RSA)) => {
             let k = ops::rsa_private(obj).map_err(|_| Error::AttributeValueInvalid)?;
             let c = k.components();
-            for (ty, v) in [
-                (ck::CKA_PRIME_1, &c.p),
-                (ck::CKA_PRIME_2, &c.q),
-                (ck::CKA_EXPONENT_1, &c.dp),
-                (ck::CKA_EXPONENT_2, &c.dq),
-                (ck::CKA_COEFFICIENT, &c.qinv),
-            ] {
+            // Fill the CRT values an import left out.
+            for (ty, v) in ops::rsa_attr_values(&c) {
                 if !obj.has(ty) && !v.is_empty() {
                     obj.set(ty, v.clone());
                 }
@@ -134,38 +129,29 @@ pub(super) fn complete_import(obj: &mut Object) -> Result<()> {
             let k = crypto::EcPrivateKey::from_scalar(curve, &d).map_err(imp)?;
             obj.set(ck::CKA_VALUE, k.scalar().to_vec());
         }
-        (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_EC_EDWARDS)) => {
-            if !is_ed25519_params(obj.get(ck::CKA_EC_PARAMS).unwrap_or_default()) {
+        (Some(class), Some(kt @ (ck::CKK_EC_EDWARDS | ck::CKK_EC_MONTGOMERY))) => {
+            let params_ok = if kt == ck::CKK_EC_EDWARDS {
+                is_ed25519_params
+            } else {
+                is_x25519_params
+            };
+            if !params_ok(obj.get(ck::CKA_EC_PARAMS).unwrap_or_default()) {
                 return Err(Error::AttributeValueInvalid);
             }
-            let p = ops::ec_point(obj)?;
-            if p.len() != 32 {
-                return Err(Error::AttributeValueInvalid);
+            if class == ck::CKO_PUBLIC_KEY {
+                let p = ops::ec_point(obj)?;
+                if p.len() != 32 {
+                    return Err(Error::AttributeValueInvalid);
+                }
+                obj.set(ck::CKA_EC_POINT, der_octet_string(&p));
+            } else {
+                let private = obj.get(ck::CKA_VALUE).unwrap_or_default();
+                if kt == ck::CKK_EC_EDWARDS {
+                    crypto::ed25519_public_from_seed(private).map_err(imp)?;
+                } else {
+                    crypto::x25519_public_from_private(private).map_err(imp)?;
+                }
             }
-            obj.set(ck::CKA_EC_POINT, der_octet_string(&p));
-        }
-        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_EC_EDWARDS)) => {
-            if !is_ed25519_params(obj.get(ck::CKA_EC_PARAMS).unwrap_or_default()) {
-                return Err(Error::AttributeValueInvalid);
-            }
-            let seed = obj.get(ck::CKA_VALUE).unwrap_or_default();
-            crypto::ed25519_public_from_seed(seed).map_err(imp)?;
-        }
-        (Some(ck::CKO_PUBLIC_KEY), Some(ck::CKK_EC_MONTGOMERY)) => {
-            if !is_x25519_params(obj.get(ck::CKA_EC_PARAMS).unwrap_or_default()) {
-                return Err(Error::AttributeValueInvalid);
-            }
-            let p = ops::ec_point(obj)?;
-            if p.len() != 32 {
-                return Err(Error::AttributeValueInvalid);
-            }
-            obj.set(ck::CKA_EC_POINT, der_octet_string(&p));
-        }
-        (Some(ck::CKO_PRIVATE_KEY), Some(ck::CKK_EC_MONTGOMERY)) => {
-            if !is_x25519_params(obj.get(ck::CKA_EC_PARAMS).unwrap_or_default()) {
-                return Err(Error::AttributeValueInvalid);
-            }
-            crypto::x25519_public_from_private(obj.get(ck::CKA_VALUE).unwrap_or_default()).map_err(imp)?;
         }
         (Some(ck::CKO_DOMAIN_PARAMETERS), _) => {
             let bits = bit_len(obj.get(ck::CKA_PRIME).unwrap_or_default());
@@ -235,24 +221,6 @@ fn class_and_type(t: &Template, class: u64, key_types: &[u64]) -> Result<u64> {
     }
 }
 
-/// Secret key types a generic mechanism may produce; AES last (C_GenerateKey with a generic
-/// mechanism takes all but the last).
-const SECRET_TYPES: &[u64] = &[
-    ck::CKK_GENERIC_SECRET,
-    ck::CKK_SHA_1_HMAC,
-    ck::CKK_SHA224_HMAC,
-    ck::CKK_SHA256_HMAC,
-    ck::CKK_SHA384_HMAC,
-    ck::CKK_SHA512_HMAC,
-    ck::CKK_MD5_HMAC,
-    ck::CKK_SHA3_224_HMAC,
-    ck::CKK_SHA3_256_HMAC,
-    ck::CKK_SHA3_384_HMAC,
-    ck::CKK_SHA3_512_HMAC,
-    ck::CKK_HKDF,
-    ck::CKK_AES,
-];
-
 fn set_secret(obj: &mut Object, value: Zeroizing<Vec<u8>>) {
     obj.set_ulong(ck::CKA_VALUE_LEN, value.len() as u64);
     obj.set(ck::CKA_VALUE, value.to_vec());
@@ -278,8 +246,8 @@ impl Hsm {
         let kt = match m.mech {
             ck::CKM_AES_KEY_GEN => class_and_type(&t, ck::CKO_SECRET_KEY, &[ck::CKK_AES])?,
             ck::CKM_HKDF_KEY_GEN => class_and_type(&t, ck::CKO_SECRET_KEY, &[ck::CKK_HKDF])?,
-            ck::CKM_PKCS5_PBKD2 => class_and_type(&t, ck::CKO_SECRET_KEY, SECRET_TYPES)?,
-            _ => class_and_type(&t, ck::CKO_SECRET_KEY, &SECRET_TYPES[..SECRET_TYPES.len() - 1])?,
+            ck::CKM_PKCS5_PBKD2 => class_and_type(&t, ck::CKO_SECRET_KEY, attr::SECRET_KEY_TYPES)?,
+            _ => class_and_type(&t, ck::CKO_SECRET_KEY, attr::GENERIC_KEY_TYPES)?,
         };
         let len = factory::tmpl_ulong(&t, ck::CKA_VALUE_LEN).ok_or_else(|| {
             log::info!("C_GenerateKey needs CKA_VALUE_LEN");
@@ -419,16 +387,7 @@ impl Hsm {
                 let c = k.components();
                 pubk.set(ck::CKA_MODULUS, c.n.clone());
                 pubk.set(ck::CKA_PUBLIC_EXPONENT, c.e.clone());
-                for (ty, v) in [
-                    (ck::CKA_MODULUS, &c.n),
-                    (ck::CKA_PUBLIC_EXPONENT, &c.e),
-                    (ck::CKA_PRIVATE_EXPONENT, &c.d),
-                    (ck::CKA_PRIME_1, &c.p),
-                    (ck::CKA_PRIME_2, &c.q),
-                    (ck::CKA_EXPONENT_1, &c.dp),
-                    (ck::CKA_EXPONENT_2, &c.dq),
-                    (ck::CKA_COEFFICIENT, &c.qinv),
-                ] {
+                for (ty, v) in ops::rsa_attr_values(&c) {
                     privk.set(ty, v.clone());
                 }
             }
@@ -593,7 +552,7 @@ impl Hsm {
         let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or(Error::TemplateIncomplete)?;
         let kt = factory::tmpl_ulong(&t, ck::CKA_KEY_TYPE).ok_or(Error::TemplateIncomplete)?;
         let fits = match class {
-            ck::CKO_SECRET_KEY => SECRET_TYPES.contains(&kt),
+            ck::CKO_SECRET_KEY => attr::SECRET_KEY_TYPES.contains(&kt),
             ck::CKO_PRIVATE_KEY => {
                 matches!(
                     kt,
@@ -761,7 +720,7 @@ impl Hsm {
     ) -> Result<u64> {
         let mut t = factory::normalize(raw)?;
         factory::merge_required(&mut t, b.get(ck::CKA_DERIVE_TEMPLATE))?;
-        let kt = class_and_type(&t, ck::CKO_SECRET_KEY, SECRET_TYPES)?;
+        let kt = class_and_type(&t, ck::CKO_SECRET_KEY, attr::SECRET_KEY_TYPES)?;
         let mut t2 = t.clone();
         let mut value = value;
         if let Some(len) = t2.remove(&ck::CKA_VALUE_LEN).and_then(|v| attr::dec_ulong(&v)) {
@@ -881,16 +840,7 @@ fn private_from_pkcs8(der: &[u8], kt: u64, t: &Template) -> Result<Object> {
     match (parsed, kt) {
         (crypto::ParsedPrivateKey::Rsa(key), ck::CKK_RSA) => {
             let c = key.components();
-            for (ty, v) in [
-                (ck::CKA_MODULUS, &c.n),
-                (ck::CKA_PUBLIC_EXPONENT, &c.e),
-                (ck::CKA_PRIVATE_EXPONENT, &c.d),
-                (ck::CKA_PRIME_1, &c.p),
-                (ck::CKA_PRIME_2, &c.q),
-                (ck::CKA_EXPONENT_1, &c.dp),
-                (ck::CKA_EXPONENT_2, &c.dq),
-                (ck::CKA_COEFFICIENT, &c.qinv),
-            ] {
+            for (ty, v) in ops::rsa_attr_values(&c) {
                 obj.set(ty, v.clone());
             }
         }

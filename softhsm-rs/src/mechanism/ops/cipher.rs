@@ -263,50 +263,12 @@ pub fn cipher(
                 },
             ))
         }
-        ck::CKM_RSA_X_509 => {
-            if m.param != Param::None {
-                return Err(Error::MechanismParamInvalid);
-            }
-            if encrypt {
-                if key.class() != Some(ck::CKO_PUBLIC_KEY) {
-                    return Err(Error::KeyTypeInconsistent);
-                }
-                let pk = rsa_public(key)?;
-                check_size(mech, pk.bits() as u64)?;
-                let k = pk.size();
-                Ok(buffered(
-                    k,
-                    move |_| k,
-                    ctx,
-                    move |data| pk.raw_public(&left_pad(data, k)).map_err(|e| map_crypto(e, ctx)),
-                ))
-            } else {
-                let sk = cache.rsa(key)?;
-                check_size(mech, sk.bits() as u64)?;
-                let k = sk.size();
-                Ok(buffered(
-                    k,
-                    move |_| k,
-                    ctx,
-                    move |data| {
-                        if data.len() != k {
-                            return Err(Error::EncryptedDataLenRange);
-                        }
-                        sk.raw_private(data)
-                            .map(|v| v.to_vec())
-                            .map_err(|e| map_crypto(e, ctx))
-                    },
-                ))
-            }
-        }
-        ck::CKM_RSA_PKCS | ck::CKM_RSA_PKCS_OAEP => {
-            let oaep = if mech == ck::CKM_RSA_PKCS_OAEP {
-                Some(oaep_params(&m.param)?)
-            } else {
-                if m.param != Param::None {
-                    return Err(Error::MechanismParamInvalid);
-                }
-                None
+        ck::CKM_RSA_X_509 | ck::CKM_RSA_PKCS | ck::CKM_RSA_PKCS_OAEP => {
+            let pad = match (mech, &m.param) {
+                (ck::CKM_RSA_PKCS_OAEP, p) => RsaPad::Oaep(oaep_params(p)?),
+                (ck::CKM_RSA_PKCS, Param::None) => RsaPad::Pkcs1,
+                (ck::CKM_RSA_X_509, Param::None) => RsaPad::Raw,
+                _ => return Err(Error::MechanismParamInvalid),
             };
             if encrypt {
                 if key.class() != Some(ck::CKO_PUBLIC_KEY) {
@@ -320,9 +282,10 @@ pub fn cipher(
                     move |_| k,
                     ctx,
                     move |data| {
-                        let r = match &oaep {
-                            Some((h, mg, label)) => pk.encrypt_oaep(data, *h, *mg, label),
-                            None => pk.encrypt_pkcs1(data),
+                        let r = match &pad {
+                            RsaPad::Oaep((h, mg, label)) => pk.encrypt_oaep(data, *h, *mg, label),
+                            RsaPad::Pkcs1 => pk.encrypt_pkcs1(data),
+                            RsaPad::Raw => pk.raw_public(&left_pad(data, k)),
                         };
                         r.map_err(|e| map_crypto(e, ctx))
                     },
@@ -339,9 +302,10 @@ pub fn cipher(
                         if data.len() != k {
                             return Err(Error::EncryptedDataLenRange);
                         }
-                        let r = match &oaep {
-                            Some((h, mg, label)) => sk.decrypt_oaep(data, *h, *mg, label),
-                            None => sk.decrypt_pkcs1(data),
+                        let r = match &pad {
+                            RsaPad::Oaep((h, mg, label)) => sk.decrypt_oaep(data, *h, *mg, label),
+                            RsaPad::Pkcs1 => sk.decrypt_pkcs1(data),
+                            RsaPad::Raw => sk.raw_private(data),
                         };
                         r.map(|v| v.to_vec()).map_err(|e| map_crypto(e, ctx))
                     },
@@ -350,6 +314,14 @@ pub fn cipher(
         }
         _ => Err(Error::MechanismInvalid),
     }
+}
+
+/// RSA encryption padding of `CKM_RSA_PKCS_OAEP` (hash, MGF1 hash, label), `CKM_RSA_PKCS`
+/// and `CKM_RSA_X_509`.
+enum RsaPad {
+    Oaep((Hash, Hash, Vec<u8>)),
+    Pkcs1,
+    Raw,
 }
 
 /// Left-pads `data` with zeros to `k` bytes (raw RSA input).

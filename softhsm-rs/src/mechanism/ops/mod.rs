@@ -72,20 +72,45 @@ pub fn hash_of(mech: u64) -> Option<Hash> {
     })
 }
 
-/// The hash of an HMAC mechanism used as a PRF (`CKM_SHA256_HMAC`, ...).
-pub fn hmac_prf(mech: u64) -> Option<Hash> {
+/// The hash of an HMAC mechanism, full or `_GENERAL`.
+pub(crate) fn hmac_hash(mech: u64) -> Option<Hash> {
     Some(match mech {
-        ck::CKM_SHA_1_HMAC => Hash::Sha1,
-        ck::CKM_SHA224_HMAC => Hash::Sha224,
-        ck::CKM_SHA256_HMAC => Hash::Sha256,
-        ck::CKM_SHA384_HMAC => Hash::Sha384,
-        ck::CKM_SHA512_HMAC => Hash::Sha512,
-        ck::CKM_SHA3_224_HMAC => Hash::Sha3_224,
-        ck::CKM_SHA3_256_HMAC => Hash::Sha3_256,
-        ck::CKM_SHA3_384_HMAC => Hash::Sha3_384,
-        ck::CKM_SHA3_512_HMAC => Hash::Sha3_512,
+        ck::CKM_MD5_HMAC | ck::CKM_MD5_HMAC_GENERAL => Hash::Md5,
+        ck::CKM_SHA_1_HMAC | ck::CKM_SHA_1_HMAC_GENERAL => Hash::Sha1,
+        ck::CKM_SHA224_HMAC | ck::CKM_SHA224_HMAC_GENERAL => Hash::Sha224,
+        ck::CKM_SHA256_HMAC | ck::CKM_SHA256_HMAC_GENERAL => Hash::Sha256,
+        ck::CKM_SHA384_HMAC | ck::CKM_SHA384_HMAC_GENERAL => Hash::Sha384,
+        ck::CKM_SHA512_HMAC | ck::CKM_SHA512_HMAC_GENERAL => Hash::Sha512,
+        ck::CKM_SHA3_224_HMAC | ck::CKM_SHA3_224_HMAC_GENERAL => Hash::Sha3_224,
+        ck::CKM_SHA3_256_HMAC | ck::CKM_SHA3_256_HMAC_GENERAL => Hash::Sha3_256,
+        ck::CKM_SHA3_384_HMAC | ck::CKM_SHA3_384_HMAC_GENERAL => Hash::Sha3_384,
+        ck::CKM_SHA3_512_HMAC | ck::CKM_SHA3_512_HMAC_GENERAL => Hash::Sha3_512,
         _ => return None,
     })
+}
+
+/// `_GENERAL` MACs take their output length as the parameter (`CK_MAC_GENERAL_PARAMS`).
+pub(crate) fn is_general(mech: u64) -> bool {
+    matches!(
+        mech,
+        ck::CKM_MD5_HMAC_GENERAL
+            | ck::CKM_SHA3_224_HMAC_GENERAL
+            | ck::CKM_SHA3_256_HMAC_GENERAL
+            | ck::CKM_SHA3_384_HMAC_GENERAL
+            | ck::CKM_SHA3_512_HMAC_GENERAL
+            | ck::CKM_SHA_1_HMAC_GENERAL
+            | ck::CKM_SHA224_HMAC_GENERAL
+            | ck::CKM_SHA256_HMAC_GENERAL
+            | ck::CKM_SHA384_HMAC_GENERAL
+            | ck::CKM_SHA512_HMAC_GENERAL
+            | ck::CKM_AES_CMAC_GENERAL
+    )
+}
+
+/// The hash of an HMAC mechanism used as a PRF (`CKM_SHA256_HMAC`, ...): full-length SHA-1/2/3
+/// HMACs only.
+pub fn hmac_prf(mech: u64) -> Option<Hash> {
+    hmac_hash(mech).filter(|h| !is_general(mech) && *h != Hash::Md5)
 }
 
 /// The hash an MGF1 identifier (`CKG_MGF1_SHA256`, ...) names.
@@ -186,35 +211,47 @@ impl KeyCache {
     /// The parsed RSA private key of `obj`, from the cache or built (and kept).
     pub fn rsa(&self, obj: &Object) -> Result<std::sync::Arc<crypto::RsaPrivateKey>> {
         check_key(obj, ck::CKO_PRIVATE_KEY, &[ck::CKK_RSA])?;
-        let id = material_id(
-            obj,
-            &[
-                ck::CKA_MODULUS,
-                ck::CKA_PUBLIC_EXPONENT,
-                ck::CKA_PRIVATE_EXPONENT,
-                ck::CKA_PRIME_1,
-                ck::CKA_PRIME_2,
-                ck::CKA_EXPONENT_1,
-                ck::CKA_EXPONENT_2,
-                ck::CKA_COEFFICIENT,
-            ],
-        );
+        let id = material_id(obj, &RSA_PRIVATE_ATTRS);
         cached(&self.rsa, id, || rsa_private(obj))
     }
+}
+
+/// The attributes of an RSA private key, in `RsaComponents` order (n, e, d, p, q, dp, dq, qinv):
+/// the one mapping between the object model and the engine's components.
+pub const RSA_PRIVATE_ATTRS: [u64; 8] = [
+    ck::CKA_MODULUS,
+    ck::CKA_PUBLIC_EXPONENT,
+    ck::CKA_PRIVATE_EXPONENT,
+    ck::CKA_PRIME_1,
+    ck::CKA_PRIME_2,
+    ck::CKA_EXPONENT_1,
+    ck::CKA_EXPONENT_2,
+    ck::CKA_COEFFICIENT,
+];
+
+/// The components paired with their attributes (see [`RSA_PRIVATE_ATTRS`]).
+pub fn rsa_attr_values(c: &crypto::RsaComponents) -> [(u64, &Vec<u8>); 8] {
+    let v = [&c.n, &c.e, &c.d, &c.p, &c.q, &c.dp, &c.dq, &c.qinv];
+    std::array::from_fn(|i| (RSA_PRIVATE_ATTRS[i], v[i]))
 }
 
 /// The RSA private key held in a private-key object.
 pub fn rsa_private(obj: &Object) -> Result<crypto::RsaPrivateKey> {
     check_key(obj, ck::CKO_PRIVATE_KEY, &[ck::CKK_RSA])?;
+    // n, e and d are required; the CRT values may be absent (empty).
+    for ty in &RSA_PRIVATE_ATTRS[..3] {
+        need(obj, *ty)?;
+    }
+    let [n, e, d, p, q, dp, dq, qinv] = RSA_PRIVATE_ATTRS.map(|ty| obj.get(ty).unwrap_or_default().to_vec());
     let c = crypto::RsaComponents {
-        n: need(obj, ck::CKA_MODULUS)?.to_vec(),
-        e: need(obj, ck::CKA_PUBLIC_EXPONENT)?.to_vec(),
-        d: need(obj, ck::CKA_PRIVATE_EXPONENT)?.to_vec(),
-        p: obj.get(ck::CKA_PRIME_1).unwrap_or_default().to_vec(),
-        q: obj.get(ck::CKA_PRIME_2).unwrap_or_default().to_vec(),
-        dp: obj.get(ck::CKA_EXPONENT_1).unwrap_or_default().to_vec(),
-        dq: obj.get(ck::CKA_EXPONENT_2).unwrap_or_default().to_vec(),
-        qinv: obj.get(ck::CKA_COEFFICIENT).unwrap_or_default().to_vec(),
+        n,
+        e,
+        d,
+        p,
+        q,
+        dp,
+        dq,
+        qinv,
     };
     crypto::RsaPrivateKey::from_components(&c).map_err(|e| map_crypto(e, Ctx::Sign))
 }
@@ -344,16 +381,7 @@ mod cache_tests {
             let mut o = Object::default();
             o.set_ulong(ck::CKA_CLASS, ck::CKO_PRIVATE_KEY);
             o.set_ulong(ck::CKA_KEY_TYPE, ck::CKK_RSA);
-            for (ty, v) in [
-                (ck::CKA_MODULUS, &c.n),
-                (ck::CKA_PUBLIC_EXPONENT, &c.e),
-                (ck::CKA_PRIVATE_EXPONENT, &c.d),
-                (ck::CKA_PRIME_1, &c.p),
-                (ck::CKA_PRIME_2, &c.q),
-                (ck::CKA_EXPONENT_1, &c.dp),
-                (ck::CKA_EXPONENT_2, &c.dq),
-                (ck::CKA_COEFFICIENT, &c.qinv),
-            ] {
+            for (ty, v) in rsa_attr_values(c) {
                 o.set(ty, v.clone());
             }
             o

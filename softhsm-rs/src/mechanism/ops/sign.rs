@@ -2,8 +2,8 @@
 
 use super::cipher::left_pad;
 use super::{
-    aes_key, check_key, check_size, curve_of, ec_point, hash_of, hash_of_mgf, map_crypto, rsa_public,
-    secret_value, Ctx, KeyCache, SignOp, VerifyOp, MAX_BUFFERED_INPUT,
+    aes_key, check_key, check_size, curve_of, ec_point, hash_of, hash_of_mgf, hmac_hash, is_general,
+    map_crypto, rsa_public, secret_value, Ctx, KeyCache, SignOp, VerifyOp, MAX_BUFFERED_INPUT,
 };
 use crate::crypto::{self, AesCmac, CryptoError, Hash, Hmac};
 use crate::error::{Error, Result};
@@ -326,43 +326,9 @@ fn is_ecdsa(mech: u64) -> bool {
     )
 }
 
-fn hmac_hash(mech: u64) -> Option<Hash> {
-    Some(match mech {
-        ck::CKM_MD5_HMAC | ck::CKM_MD5_HMAC_GENERAL => Hash::Md5,
-        ck::CKM_SHA_1_HMAC | ck::CKM_SHA_1_HMAC_GENERAL => Hash::Sha1,
-        ck::CKM_SHA224_HMAC | ck::CKM_SHA224_HMAC_GENERAL => Hash::Sha224,
-        ck::CKM_SHA256_HMAC | ck::CKM_SHA256_HMAC_GENERAL => Hash::Sha256,
-        ck::CKM_SHA384_HMAC | ck::CKM_SHA384_HMAC_GENERAL => Hash::Sha384,
-        ck::CKM_SHA512_HMAC | ck::CKM_SHA512_HMAC_GENERAL => Hash::Sha512,
-        ck::CKM_SHA3_224_HMAC | ck::CKM_SHA3_224_HMAC_GENERAL => Hash::Sha3_224,
-        ck::CKM_SHA3_256_HMAC | ck::CKM_SHA3_256_HMAC_GENERAL => Hash::Sha3_256,
-        ck::CKM_SHA3_384_HMAC | ck::CKM_SHA3_384_HMAC_GENERAL => Hash::Sha3_384,
-        ck::CKM_SHA3_512_HMAC | ck::CKM_SHA3_512_HMAC_GENERAL => Hash::Sha3_512,
-        _ => return None,
-    })
-}
-
 /// Whether `mech` is a MAC mechanism (HMAC or CMAC, full or `_GENERAL`).
 fn is_mac(mech: u64) -> bool {
     hmac_hash(mech).is_some() || matches!(mech, ck::CKM_AES_CMAC | ck::CKM_AES_CMAC_GENERAL)
-}
-
-/// `_GENERAL` MACs take their output length as the parameter (`CK_MAC_GENERAL_PARAMS`).
-fn is_general(mech: u64) -> bool {
-    matches!(
-        mech,
-        ck::CKM_MD5_HMAC_GENERAL
-            | ck::CKM_SHA3_224_HMAC_GENERAL
-            | ck::CKM_SHA3_256_HMAC_GENERAL
-            | ck::CKM_SHA3_384_HMAC_GENERAL
-            | ck::CKM_SHA3_512_HMAC_GENERAL
-            | ck::CKM_SHA_1_HMAC_GENERAL
-            | ck::CKM_SHA224_HMAC_GENERAL
-            | ck::CKM_SHA256_HMAC_GENERAL
-            | ck::CKM_SHA384_HMAC_GENERAL
-            | ck::CKM_SHA512_HMAC_GENERAL
-            | ck::CKM_AES_CMAC_GENERAL
-    )
 }
 
 fn pss_params(m: &Mechanism, fixed: Option<Hash>) -> Result<(Hash, Hash, usize)> {
@@ -387,23 +353,7 @@ fn pre_for(mech: u64, raw_max: usize) -> Pre {
 
 fn mac_key(m: &Mechanism, key: &Object) -> Result<SigKey> {
     if let Some(h) = hmac_hash(m.mech) {
-        check_key(
-            key,
-            ck::CKO_SECRET_KEY,
-            &[
-                ck::CKK_GENERIC_SECRET,
-                ck::CKK_SHA_1_HMAC,
-                ck::CKK_SHA224_HMAC,
-                ck::CKK_SHA256_HMAC,
-                ck::CKK_SHA384_HMAC,
-                ck::CKK_SHA512_HMAC,
-                ck::CKK_MD5_HMAC,
-                ck::CKK_SHA3_224_HMAC,
-                ck::CKK_SHA3_256_HMAC,
-                ck::CKK_SHA3_384_HMAC,
-                ck::CKK_SHA3_512_HMAC,
-            ],
-        )?;
+        check_key(key, ck::CKO_SECRET_KEY, crate::attr::HMAC_KEY_TYPES)?;
         return Ok(SigKey::Hmac(Box::new(Hmac::new(h, secret_value(key)?))));
     }
     if matches!(m.mech, ck::CKM_AES_CMAC | ck::CKM_AES_CMAC_GENERAL) {
