@@ -501,7 +501,7 @@ pub unsafe fn mechanism(p: *const ck::CK_MECHANISM) -> Result<Mechanism> {
                 salt,
                 iterations: p.iterations as u64,
                 prf: p.prf as u64,
-                password,
+                password: softhsm::mechanism::SecretBytes::new(password),
             }
         }
         ck::CKM_SP800_108_COUNTER_KDF => {
@@ -768,6 +768,123 @@ mod tests {
         assert_eq!(
             unsafe { template(outer.as_ptr(), 1) }.unwrap_err(),
             Error::AttributeValueInvalid
+        );
+    }
+
+    #[test]
+    fn mechanism_parameters_of_the_wrong_shape_are_refused() {
+        // SAFETY: NULL is refused before any read.
+        assert_eq!(
+            unsafe { mechanism(std::ptr::null()) }.unwrap_err(),
+            Error::ArgumentsBad
+        );
+        let mut short = [0u8; 8];
+        let gcm = ck::CK_MECHANISM {
+            mechanism: ck::CKM_AES_GCM,
+            pParameter: short.as_mut_ptr() as *mut _,
+            ulParameterLen: 8,
+        };
+        // SAFETY: the parameter points to 8 readable bytes; the size check refuses it unread.
+        assert_eq!(
+            unsafe { mechanism(&gcm) }.unwrap_err(),
+            Error::MechanismParamInvalid
+        );
+        let ecb_with_param = ck::CK_MECHANISM {
+            mechanism: ck::CKM_AES_ECB,
+            ..gcm
+        };
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { mechanism(&ecb_with_param) }.unwrap_err(),
+            Error::MechanismParamInvalid
+        );
+        let mut fields = [ck::CK_PRF_DATA_PARAM {
+            type_: 0,
+            pValue: std::ptr::null_mut(),
+            ulValueLen: 0,
+        }; 17];
+        let mut kdf = ck::CK_SP800_108_KDF_PARAMS {
+            prfType: ck::CKM_SHA256_HMAC,
+            ulNumberOfDataParams: 17,
+            pDataParams: fields.as_mut_ptr(),
+            ulAdditionalDerivedKeys: 0,
+            pAdditionalDerivedKeys: std::ptr::null_mut(),
+        };
+        let m = ck::CK_MECHANISM {
+            mechanism: ck::CKM_SP800_108_COUNTER_KDF,
+            pParameter: &mut kdf as *mut _ as *mut _,
+            ulParameterLen: std::mem::size_of::<ck::CK_SP800_108_KDF_PARAMS>() as ck::CK_ULONG,
+        };
+        // SAFETY: the structure and its 17 fields are live locals; the count is refused.
+        assert_eq!(
+            unsafe { mechanism(&m) }.unwrap_err(),
+            Error::MechanismParamInvalid
+        );
+    }
+
+    #[test]
+    fn gcm_iv_length_is_read_from_either_field() {
+        let mut iv = [7u8; 12];
+        let mut p = ck::CK_GCM_PARAMS {
+            pIv: iv.as_mut_ptr(),
+            ulIvLen: 0,
+            ulIvBits: 96,
+            pAAD: std::ptr::null_mut(),
+            ulAADLen: 0,
+            ulTagBits: 128,
+        };
+        let m = ck::CK_MECHANISM {
+            mechanism: ck::CKM_AES_GCM,
+            pParameter: &mut p as *mut _ as *mut _,
+            ulParameterLen: std::mem::size_of::<ck::CK_GCM_PARAMS>() as ck::CK_ULONG,
+        };
+        // SAFETY: the structure and the 12-byte IV are live locals.
+        let got = unsafe { mechanism(&m) }.unwrap();
+        assert_eq!(
+            got.param,
+            Param::Gcm {
+                iv: vec![7; 12],
+                aad: vec![],
+                tag_bits: 128
+            }
+        );
+    }
+
+    #[test]
+    fn template_limits_are_checked_before_copying() {
+        let many = vec![
+            ck::CK_ATTRIBUTE {
+                type_: ck::CKA_LABEL,
+                pValue: std::ptr::null_mut(),
+                ulValueLen: 0
+            };
+            MAX_TEMPLATE_LEN + 1
+        ];
+        // SAFETY: the array is live; its length is refused before the entries are read.
+        assert_eq!(
+            unsafe { template(many.as_ptr(), many.len() as ck::CK_ULONG) }.unwrap_err(),
+            Error::ArgumentsBad
+        );
+        let mut byte = 0u8;
+        let huge = [ck::CK_ATTRIBUTE {
+            type_: ck::CKA_LABEL,
+            pValue: &mut byte as *mut _ as *mut _,
+            ulValueLen: (MAX_VALUE_LEN + 1) as ck::CK_ULONG,
+        }];
+        // SAFETY: the claimed length is refused before the value is read.
+        assert_eq!(
+            unsafe { template(huge.as_ptr(), 1) }.unwrap_err(),
+            Error::AttributeValueInvalid
+        );
+        let null_value = [ck::CK_ATTRIBUTE {
+            type_: ck::CKA_LABEL,
+            pValue: std::ptr::null_mut(),
+            ulValueLen: 4,
+        }];
+        // SAFETY: a NULL value with a length is refused before any read.
+        assert_eq!(
+            unsafe { template(null_value.as_ptr(), 1) }.unwrap_err(),
+            Error::ArgumentsBad
         );
     }
 }

@@ -651,7 +651,7 @@ fn hkdf_and_pbkdf2_match_rfc_5869_and_rfc_6070() {
             salt: b"salt".to_vec(),
             iterations: 2,
             prf: ck::CKP_PKCS5_PBKD2_HMAC_SHA1,
-            password: b"password".to_vec(),
+            password: crate::mechanism::SecretBytes::new(b"password".to_vec()),
         },
     };
     let k = h

@@ -227,7 +227,7 @@ pub enum Param {
         salt: Vec<u8>,
         iterations: u64,
         prf: u64,
-        password: Vec<u8>,
+        password: SecretBytes,
     },
     /// `CK_SP800_108_KDF_PARAMS` (counter mode): the PRF and the ordered input fields.
     Sp800_108 { prf: u64, fields: Vec<KdfField> },
@@ -246,6 +246,30 @@ pub enum KdfField {
     },
     /// Fixed bytes (`CK_SP800_108_BYTE_ARRAY`): label, separator, context.
     Bytes(Vec<u8>),
+}
+
+/// Secret bytes inside a mechanism parameter (a PBKDF2 password): wiped on drop, and never
+/// printed by `Debug`, so a logged mechanism cannot leak it.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SecretBytes(pub zeroize::Zeroizing<Vec<u8>>);
+
+impl SecretBytes {
+    pub fn new(v: Vec<u8>) -> Self {
+        SecretBytes(zeroize::Zeroizing::new(v))
+    }
+}
+
+impl std::ops::Deref for SecretBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} secret bytes>", self.0.len())
+    }
 }
 
 /// A mechanism with its parameters.
@@ -267,6 +291,24 @@ impl Mechanism {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_of_a_mechanism_never_shows_a_password() {
+        let m = Mechanism {
+            mech: ck::CKM_PKCS5_PBKD2,
+            param: Param::Pbkdf2 {
+                salt: vec![],
+                iterations: 1,
+                prf: 0,
+                password: SecretBytes::new(b"hunter2".to_vec()),
+            },
+        };
+        let shown = format!("{m:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("104, 117"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn table_is_sorted_without_duplicates() {
