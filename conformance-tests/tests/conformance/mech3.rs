@@ -113,24 +113,15 @@ fn raw_generate_pair(
 
 fn raw_digest(s: &Session, mech: CK_MECHANISM_TYPE, data: &[u8]) -> Result<Vec<u8>, CK_RV> {
     let mut m = raw_mech::<()>(mech, None);
-    let rv = p11!(C_DigestInit(s.handle(), &mut m));
-    if rv != CKR_OK {
-        return Err(rv);
-    }
-    let mut out = vec![0u8; 128];
-    let mut len = out.len() as CK_ULONG;
-    let rv = p11!(C_Digest(
-        s.handle(),
-        data.as_ptr() as *mut u8,
-        data.len() as CK_ULONG,
-        out.as_mut_ptr(),
-        &mut len
-    ));
-    if rv != CKR_OK {
-        return Err(rv);
-    }
-    out.truncate(len as usize);
-    Ok(out)
+    init_then_output(p11!(C_DigestInit(s.handle(), &mut m)), 128, |out, len| {
+        p11!(C_Digest(
+            s.handle(),
+            data.as_ptr() as *mut u8,
+            data.len() as CK_ULONG,
+            out,
+            len
+        ))
+    })
 }
 
 #[track_caller]

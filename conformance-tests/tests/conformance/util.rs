@@ -283,19 +283,34 @@ pub fn raw_sign(
     key: ObjectHandle,
     data: &[u8],
 ) -> Result<Vec<u8>, CK_RV> {
-    let rv = p11!(C_SignInit(s.handle(), mech, key.handle()));
-    if rv != CKR_OK {
-        return Err(rv);
+    init_then_output(
+        p11!(C_SignInit(s.handle(), mech, key.handle())),
+        1024,
+        |out, len| {
+            p11!(C_Sign(
+                s.handle(),
+                data.as_ptr() as *mut u8,
+                data.len() as CK_ULONG,
+                out,
+                len
+            ))
+        },
+    )
+}
+
+/// Runs an init call, then a single-part call that writes into a `cap`-byte buffer through the
+/// two-call protocol's output pair; returns the output.
+pub fn init_then_output(
+    init_rv: CK_RV,
+    cap: usize,
+    call: impl FnOnce(*mut u8, &mut CK_ULONG) -> CK_RV,
+) -> Result<Vec<u8>, CK_RV> {
+    if init_rv != CKR_OK {
+        return Err(init_rv);
     }
-    let mut out = vec![0u8; 1024];
+    let mut out = vec![0u8; cap];
     let mut len = out.len() as CK_ULONG;
-    let rv = p11!(C_Sign(
-        s.handle(),
-        data.as_ptr() as *mut u8,
-        data.len() as CK_ULONG,
-        out.as_mut_ptr(),
-        &mut len
-    ));
+    let rv = call(out.as_mut_ptr(), &mut len);
     if rv != CKR_OK {
         return Err(rv);
     }
@@ -363,24 +378,19 @@ pub fn raw_encrypt(
     key: ObjectHandle,
     data: &[u8],
 ) -> Result<Vec<u8>, CK_RV> {
-    let rv = p11!(C_EncryptInit(s.handle(), mech, key.handle()));
-    if rv != CKR_OK {
-        return Err(rv);
-    }
-    let mut out = vec![0u8; data.len() + 1024];
-    let mut len = out.len() as CK_ULONG;
-    let rv = p11!(C_Encrypt(
-        s.handle(),
-        data.as_ptr() as *mut u8,
-        data.len() as CK_ULONG,
-        out.as_mut_ptr(),
-        &mut len
-    ));
-    if rv != CKR_OK {
-        return Err(rv);
-    }
-    out.truncate(len as usize);
-    Ok(out)
+    init_then_output(
+        p11!(C_EncryptInit(s.handle(), mech, key.handle())),
+        data.len() + 1024,
+        |out, len| {
+            p11!(C_Encrypt(
+                s.handle(),
+                data.as_ptr() as *mut u8,
+                data.len() as CK_ULONG,
+                out,
+                len
+            ))
+        },
+    )
 }
 
 /// Raw single-part C_DecryptInit + C_Decrypt (with a large enough buffer).
@@ -390,22 +400,17 @@ pub fn raw_decrypt(
     key: ObjectHandle,
     data: &[u8],
 ) -> Result<Vec<u8>, CK_RV> {
-    let rv = p11!(C_DecryptInit(s.handle(), mech, key.handle()));
-    if rv != CKR_OK {
-        return Err(rv);
-    }
-    let mut out = vec![0u8; data.len() + 1024];
-    let mut len = out.len() as CK_ULONG;
-    let rv = p11!(C_Decrypt(
-        s.handle(),
-        data.as_ptr() as *mut u8,
-        data.len() as CK_ULONG,
-        out.as_mut_ptr(),
-        &mut len
-    ));
-    if rv != CKR_OK {
-        return Err(rv);
-    }
-    out.truncate(len as usize);
-    Ok(out)
+    init_then_output(
+        p11!(C_DecryptInit(s.handle(), mech, key.handle())),
+        data.len() + 1024,
+        |out, len| {
+            p11!(C_Decrypt(
+                s.handle(),
+                data.as_ptr() as *mut u8,
+                data.len() as CK_ULONG,
+                out,
+                len
+            ))
+        },
+    )
 }

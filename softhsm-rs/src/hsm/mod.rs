@@ -71,6 +71,8 @@ struct State {
     handles: HashMap<u64, ObjRef>,
     by_uid: HashMap<(u64, String), u64>,
     session_objects: HashMap<u64, Object>,
+    /// Session object handles per slot: a search looks only at its own slot's objects.
+    session_by_slot: HashMap<u64, std::collections::BTreeSet<u64>>,
     next_handle: u64,
 }
 
@@ -94,8 +96,16 @@ impl State {
     }
 
     fn forget_handle(&mut self, h: u64) {
-        if let Some(ObjRef::Token { slot, uid, .. }) = self.handles.remove(&h) {
-            self.by_uid.remove(&(slot, uid));
+        match self.handles.remove(&h) {
+            Some(ObjRef::Token { slot, uid, .. }) => {
+                self.by_uid.remove(&(slot, uid));
+            }
+            Some(ObjRef::Session { slot, .. }) => {
+                if let Some(set) = self.session_by_slot.get_mut(&slot) {
+                    set.remove(&h);
+                }
+            }
+            None => {}
         }
         self.session_objects.remove(&h);
     }

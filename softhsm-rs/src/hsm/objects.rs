@@ -124,6 +124,7 @@ impl Hsm {
             let h = s.next_handle;
             s.handles.insert(h, ObjRef::Session { owner: session, slot });
             s.session_objects.insert(h, obj);
+            s.session_by_slot.entry(slot).or_default().insert(h);
             return Ok(h);
         }
         if !rw {
@@ -327,19 +328,15 @@ impl Hsm {
                 }
             }
             if want_token != Some(true) {
+                // Only this slot's session objects, oldest first (handles grow).
                 let s = self.state();
-                let mut mine: Vec<u64> = s
-                    .session_objects
-                    .iter()
-                    .filter(|(k, o)| {
-                        matches!(s.handles.get(k), Some(ObjRef::Session { slot: s2, .. }) if *s2 == slot)
-                            && (logged_user || !o.is_private())
-                            && o.matches(&pairs)
-                    })
-                    .map(|(k, _)| *k)
-                    .collect();
-                mine.sort_unstable();
-                found.extend(mine);
+                if let Some(handles) = s.session_by_slot.get(&slot) {
+                    found.extend(handles.iter().copied().filter(|h| {
+                        s.session_objects
+                            .get(h)
+                            .is_some_and(|o| (logged_user || !o.is_private()) && o.matches(&pairs))
+                    }));
+                }
             }
         }
         let mut s = lock(&sess);

@@ -971,3 +971,34 @@ fn dh_agreement_on_the_rfc_3526_group() {
         "peer y = 1"
     );
 }
+
+#[test]
+fn a_search_sees_its_own_slots_session_objects_only() {
+    let (h, s) = ready();
+    h.init_token(1, b"so-pin", b"second").unwrap();
+    let s1 = h
+        .open_session(1, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
+        .unwrap();
+    let data = |sess: u64| {
+        h.create_object(
+            sess,
+            &[
+                (ck::CKA_CLASS, enc_ulong(ck::CKO_DATA)),
+                (ck::CKA_PRIVATE, enc_bool(false)),
+                (ck::CKA_LABEL, b"same".to_vec()),
+            ],
+        )
+        .unwrap()
+    };
+    let (a, b) = (data(s), data(s1));
+    let search = |sess: u64| {
+        h.find_init(sess, &[(ck::CKA_LABEL, b"same".to_vec())]).unwrap();
+        let r = h.find(sess, 10).unwrap();
+        h.find_final(sess).unwrap();
+        r
+    };
+    assert_eq!(search(s), vec![a]);
+    assert_eq!(search(s1), vec![b]);
+    h.destroy_object(s, a).unwrap();
+    assert!(search(s).is_empty());
+}

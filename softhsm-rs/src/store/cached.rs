@@ -48,6 +48,15 @@ impl<S: Store> Cached<S> {
         Ok(())
     }
 
+    /// The token list, read once per change.
+    fn cached_tokens(&mut self) -> Result<&[TokenRecord]> {
+        self.revalidate()?;
+        if self.tokens.is_none() {
+            self.tokens = Some(self.inner.tokens()?);
+        }
+        Ok(self.tokens.as_deref().unwrap_or_default())
+    }
+
     fn written<T>(&mut self, r: Result<T>) -> Result<T> {
         self.clear();
         r
@@ -56,17 +65,16 @@ impl<S: Store> Cached<S> {
 
 impl<S: Store> Store for Cached<S> {
     fn tokens(&mut self) -> Result<Vec<TokenRecord>> {
-        self.revalidate()?;
-        if let Some(t) = &self.tokens {
-            return Ok(t.clone());
-        }
-        let t = self.inner.tokens()?;
-        self.tokens = Some(t.clone());
-        Ok(t)
+        Ok(self.cached_tokens()?.to_vec())
     }
 
     fn token(&mut self, slot_id: u64) -> Result<Option<TokenRecord>> {
-        Ok(self.tokens()?.into_iter().find(|t| t.slot_id == slot_id))
+        // Every operation asks for its token: clone that one record, not the whole list.
+        Ok(self
+            .cached_tokens()?
+            .iter()
+            .find(|t| t.slot_id == slot_id)
+            .cloned())
     }
 
     fn create_token(&mut self, rec: &TokenRecord) -> Result<()> {
