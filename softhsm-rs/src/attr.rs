@@ -46,6 +46,43 @@ pub const TO_FALSE_ONLY: u16 = 1 << 4;
 pub const SO_ONLY_TRUE: u16 = 1 << 5;
 /// May be changed by `C_CopyObject` though not by `C_SetAttributeValue` (PKCS#11 3.0 §5.7).
 pub const COPY_CHANGEABLE: u16 = 1 << 6;
+/// Set only by the key manager (the KMIP server, an [`crate::hsm::Hsm`] opened as manager):
+/// PKCS#11 callers read it but get `CKR_ATTRIBUTE_READ_ONLY` when they give it.
+pub const MANAGED: u16 = 1 << 7;
+
+/// Vendor-defined attributes: the KMIP lifecycle that governs use on both doors, and the
+/// KMIP-only attributes. Their numbers are part of the store format.
+pub mod vendor {
+    /// Our block of the vendor-defined range (`CKA_VENDOR_DEFINED | "SH" << 16`).
+    pub const CKA_SOFTHSM_BASE: u64 = 0x8000_0000 | 0x5348_0000;
+    /// KMIP State (KMIP 1.4 §3.22): 1 Pre-Active, 2 Active, 3 Deactivated, 4 Compromised,
+    /// 5 Destroyed, 6 Destroyed Compromised. Absent means Active (a PKCS#11-made object).
+    pub const CKA_SOFTHSM_STATE: u64 = CKA_SOFTHSM_BASE + 1;
+    /// KMIP Activation Date, seconds since the epoch.
+    pub const CKA_SOFTHSM_ACTIVATION_DATE: u64 = CKA_SOFTHSM_BASE + 2;
+    /// KMIP Deactivation Date, seconds since the epoch.
+    pub const CKA_SOFTHSM_DEACTIVATION_DATE: u64 = CKA_SOFTHSM_BASE + 3;
+    /// Every other KMIP attribute of the object, as a TTLV `Attributes` structure the core
+    /// does not interpret.
+    pub const CKA_SOFTHSM_KMIP_ATTRIBUTES: u64 = CKA_SOFTHSM_BASE + 4;
+}
+pub use vendor::*;
+
+/// The names the attribute table is written with: PKCS#11's and ours.
+mod ckx {
+    pub use super::vendor::*;
+    pub use cryptoki_sys::*;
+}
+
+/// KMIP State values as the core stores them in `CKA_SOFTHSM_STATE`.
+pub mod state {
+    pub const PRE_ACTIVE: u64 = 1;
+    pub const ACTIVE: u64 = 2;
+    pub const DEACTIVATED: u64 = 3;
+    pub const COMPROMISED: u64 = 4;
+    pub const DESTROYED: u64 = 5;
+    pub const DESTROYED_COMPROMISED: u64 = 6;
+}
 
 /// One attribute the token knows.
 #[derive(Debug)]
@@ -60,7 +97,7 @@ macro_rules! attrs {
     ($( $c:ident : $kind:ident $(| $flag:ident)* ),* $(,)?) => {
         /// Every attribute the token knows, sorted by type.
         pub static ATTRIBUTES: &[AttrDef] = &[
-            $( AttrDef { ty: ck::$c, name: stringify!($c), kind: Kind::$kind, flags: 0 $(| $flag)* } ),*
+            $( AttrDef { ty: ckx::$c, name: stringify!($c), kind: Kind::$kind, flags: 0 $(| $flag)* } ),*
         ];
     };
 }
@@ -136,6 +173,10 @@ attrs! {
     CKA_UNWRAP_TEMPLATE: AttrArray,
     CKA_DERIVE_TEMPLATE: AttrArray,
     CKA_ALLOWED_MECHANISMS: MechList,
+    CKA_SOFTHSM_STATE: Ulong | MANAGED,
+    CKA_SOFTHSM_ACTIVATION_DATE: Ulong | MANAGED,
+    CKA_SOFTHSM_DEACTIVATION_DATE: Ulong | MANAGED,
+    CKA_SOFTHSM_KMIP_ATTRIBUTES: Bytes | MANAGED,
 }
 
 /// The definition of attribute `ty`, if the token knows it.
@@ -199,6 +240,10 @@ static STORAGE: &[Member] = &[
     m(ck::CKA_COPYABLE, D::Bool(true), 0),
     m(ck::CKA_DESTROYABLE, D::Bool(true), 0),
     m(ck::CKA_UNIQUE_ID, D::Computed, 0),
+    m(CKA_SOFTHSM_STATE, D::None, 0),
+    m(CKA_SOFTHSM_ACTIVATION_DATE, D::None, 0),
+    m(CKA_SOFTHSM_DEACTIVATION_DATE, D::None, 0),
+    m(CKA_SOFTHSM_KMIP_ATTRIBUTES, D::None, 0),
 ];
 
 static DATA: &[Member] = &[

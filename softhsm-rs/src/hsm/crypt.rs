@@ -39,6 +39,36 @@ pub(super) fn check_allowed(key: &Object, mech: u64) -> Result<()> {
     Ok(())
 }
 
+/// Enforces the KMIP lifecycle (KMIP 1.4 §3.22) on both doors: only an Active key applies
+/// protection; a Deactivated or Compromised one may still process (decrypt, verify, unwrap);
+/// a Pre-Active or Destroyed one does neither.
+pub(super) fn check_lifecycle(key: &Object, protect: bool) -> Result<()> {
+    use crate::attr::state;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let st = key.lifecycle_state(now);
+    let ok = match st {
+        state::ACTIVE => true,
+        state::DEACTIVATED | state::COMPROMISED => !protect,
+        _ => false,
+    };
+    if !ok {
+        log::info!(
+            "key {} is in KMIP state {} and may not be used to {}",
+            key.uid(),
+            crate::object::state_name(st),
+            if protect {
+                "apply protection"
+            } else {
+                "process data"
+            }
+        );
+        return Err(Error::KeyFunctionNotPermitted);
+    }
+    Ok(())
+}
+
 /// A handle that does not name a usable key is `CKR_KEY_HANDLE_INVALID` in init functions.
 fn key_handle(e: Error) -> Error {
     match e {
@@ -48,8 +78,12 @@ fn key_handle(e: Error) -> Error {
 }
 
 impl Hsm {
-    pub(super) fn load_key(&self, slot: u64, key: u64) -> Result<Object> {
+    /// Loads a key for use. `protect` is true for applying protection (encrypt, sign, wrap,
+    /// derive, MAC) and false for processing protected data (decrypt, verify, unwrap): the
+    /// KMIP lifecycle allows the latter for Deactivated and Compromised keys too.
+    pub(super) fn load_key(&self, slot: u64, key: u64, protect: bool) -> Result<Object> {
         let l = self.load(slot, key).map_err(key_handle)?;
+        check_lifecycle(&l.obj, protect)?;
         if l.locked {
             log::info!(
                 "key {} is public but its material is sealed under the token key: log in (user or SO) in this process first",
@@ -80,7 +114,7 @@ impl Hsm {
             (ck::CKF_DECRYPT, ck::CKA_DECRYPT)
         };
         mechanism::require(m.mech, flag)?;
-        let k = self.load_key(slot, key)?;
+        let k = self.load_key(slot, key, encrypt)?;
         check_use(&k, usage, m.mech)?;
         let op = ops::cipher(m, &k, &self.keys, encrypt, self.config.compat.aes_key_wrap_pad)?;
         let needs_auth = !encrypt && k.bool(ck::CKA_ALWAYS_AUTHENTICATE);
@@ -192,7 +226,7 @@ impl Hsm {
     /// digest would be a stand-in for the key).
     pub fn digest_key(&self, h: u64, key: u64) -> Result<()> {
         let (sess, slot, _) = self.session(h)?;
-        let r = self.load_key(slot, key).and_then(|k| {
+        let r = self.load_key(slot, key, true).and_then(|k| {
             if k.class() != Some(ck::CKO_SECRET_KEY) || k.bool(ck::CKA_SENSITIVE) {
                 return Err(Error::KeyIndigestible);
             }
@@ -234,7 +268,7 @@ impl Hsm {
             return Err(Error::OperationActive);
         }
         mechanism::require(m.mech, ck::CKF_SIGN)?;
-        let k = self.load_key(slot, key)?;
+        let k = self.load_key(slot, key, true)?;
         check_use(&k, ck::CKA_SIGN, m.mech)?;
         let op = ops::signer(m, &k, &self.keys)?;
         let needs_auth = k.bool(ck::CKA_ALWAYS_AUTHENTICATE);
@@ -295,7 +329,7 @@ impl Hsm {
             return Err(Error::OperationActive);
         }
         mechanism::require(m.mech, ck::CKF_VERIFY)?;
-        let k = self.load_key(slot, key)?;
+        let k = self.load_key(slot, key, false)?;
         check_use(&k, ck::CKA_VERIFY, m.mech)?;
         let op = ops::verifier(m, &k)?;
         let mut s = lock(&sess);

@@ -242,7 +242,7 @@ impl Hsm {
             (Param::None, _) => None,
             _ => return Err(Error::MechanismParamInvalid),
         };
-        let t = factory::normalize(raw)?;
+        let t = self.template(raw)?;
         let kt = match m.mech {
             ck::CKM_AES_KEY_GEN => class_and_type(&t, ck::CKO_SECRET_KEY, &[ck::CKK_AES])?,
             ck::CKM_HKDF_KEY_GEN => class_and_type(&t, ck::CKO_SECRET_KEY, &[ck::CKK_HKDF])?,
@@ -311,7 +311,7 @@ impl Hsm {
         if m.param != Param::None {
             return Err(Error::MechanismParamInvalid);
         }
-        let t = factory::normalize(raw)?;
+        let t = self.template(raw)?;
         let kt = if m.mech == ck::CKM_DSA_PARAMETER_GEN {
             ck::CKK_DSA
         } else {
@@ -350,8 +350,8 @@ impl Hsm {
         if m.param != Param::None {
             return Err(Error::MechanismParamInvalid);
         }
-        let pt = factory::normalize(pub_raw)?;
-        let st = factory::normalize(priv_raw)?;
+        let pt = self.template(pub_raw)?;
+        let st = self.template(priv_raw)?;
         let kt = match m.mech {
             ck::CKM_RSA_PKCS_KEY_PAIR_GEN => ck::CKK_RSA,
             ck::CKM_EC_KEY_PAIR_GEN => ck::CKK_EC,
@@ -475,12 +475,12 @@ impl Hsm {
     pub fn wrap_key(&self, h: u64, m: &Mechanism, wrapping: u64, key: u64, out: Out) -> Result<Output> {
         let (_, slot, _) = self.session(h)?;
         mechanism::require(m.mech, ck::CKF_WRAP)?;
-        let wk = self.load_key(slot, wrapping).map_err(|e| match e {
+        let wk = self.load_key(slot, wrapping, true).map_err(|e| match e {
             Error::KeyHandleInvalid => Error::WrappingKeyHandleInvalid,
             o => o,
         })?;
         check_use(&wk, ck::CKA_WRAP, m.mech)?;
-        let k = self.load_key(slot, key)?;
+        let k = self.load_key(slot, key, true)?;
         if !k.bool(ck::CKA_EXTRACTABLE) {
             log::info!("key {} is not extractable", k.uid());
             return Err(Error::KeyUnextractable);
@@ -542,12 +542,12 @@ impl Hsm {
     ) -> Result<u64> {
         let (_, slot, rw) = self.session(h)?;
         mechanism::require(m.mech, ck::CKF_UNWRAP)?;
-        let uk = self.load_key(slot, unwrapping).map_err(|e| match e {
+        let uk = self.load_key(slot, unwrapping, false).map_err(|e| match e {
             Error::KeyHandleInvalid => Error::UnwrappingKeyHandleInvalid,
             o => o,
         })?;
         check_use(&uk, ck::CKA_UNWRAP, m.mech)?;
-        let mut t = factory::normalize(raw)?;
+        let mut t = self.template(raw)?;
         factory::merge_required(&mut t, uk.get(ck::CKA_UNWRAP_TEMPLATE))?;
         let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or(Error::TemplateIncomplete)?;
         let kt = factory::tmpl_ulong(&t, ck::CKA_KEY_TYPE).ok_or(Error::TemplateIncomplete)?;
@@ -609,7 +609,7 @@ impl Hsm {
     pub fn derive_key(&self, h: u64, m: &Mechanism, base: u64, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
         let (_, slot, rw) = self.session(h)?;
         mechanism::require(m.mech, ck::CKF_DERIVE)?;
-        let b = self.load_key(slot, base)?;
+        let b = self.load_key(slot, base, true)?;
         check_use(&b, ck::CKA_DERIVE, m.mech)?;
         let mut other: Option<Object> = None;
         let want_len = raw
@@ -621,7 +621,7 @@ impl Hsm {
             let okm = self.hkdf_value(slot, &b, &m.param, want_len)?;
             if m.mech == ck::CKM_HKDF_DATA {
                 // The output is a data object holding the derived bytes.
-                let mut t = factory::normalize(raw)?;
+                let mut t = self.template(raw)?;
                 t.remove(&ck::CKA_VALUE_LEN);
                 if factory::tmpl_ulong(&t, ck::CKA_CLASS).is_some_and(|c| c != ck::CKO_DATA) {
                     return Err(Error::TemplateInconsistent);
@@ -688,7 +688,7 @@ impl Hsm {
                         Zeroizing::new([d.as_slice(), v].concat())
                     }
                     (ck::CKM_CONCATENATE_BASE_AND_KEY, Param::Handle(k2)) => {
-                        let o = self.load_key(slot, *k2)?;
+                        let o = self.load_key(slot, *k2, true)?;
                         if o.class() != Some(ck::CKO_SECRET_KEY) {
                             return Err(Error::KeyTypeInconsistent);
                         }
@@ -718,7 +718,7 @@ impl Hsm {
         value: Zeroizing<Vec<u8>>,
         raw: &[(AttrType, Vec<u8>)],
     ) -> Result<u64> {
-        let mut t = factory::normalize(raw)?;
+        let mut t = self.template(raw)?;
         factory::merge_required(&mut t, b.get(ck::CKA_DERIVE_TEMPLATE))?;
         let kt = class_and_type(&t, ck::CKO_SECRET_KEY, attr::SECRET_KEY_TYPES)?;
         let mut t2 = t.clone();
@@ -787,7 +787,7 @@ impl Hsm {
                 ck::CKF_HKDF_SALT_NULL => Zeroizing::new(vec![0; hash.len()]),
                 ck::CKF_HKDF_SALT_DATA if !salt.is_empty() => Zeroizing::new(salt.clone()),
                 ck::CKF_HKDF_SALT_KEY => {
-                    let k = self.load_key(slot, *salt_key)?;
+                    let k = self.load_key(slot, *salt_key, true)?;
                     if k.class() != Some(ck::CKO_SECRET_KEY) {
                         return Err(Error::MechanismParamInvalid);
                     }

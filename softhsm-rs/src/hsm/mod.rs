@@ -135,6 +135,9 @@ pub struct Hsm {
     state: Mutex<State>,
     /// Parsed private keys shared between operations (content-addressed).
     keys: mechanism::ops::KeyCache,
+    /// This process is the key manager (the KMIP server): it may set `attr::MANAGED`
+    /// attributes (the KMIP lifecycle). The PKCS#11 module never is.
+    manager: bool,
 }
 
 impl std::fmt::Debug for Hsm {
@@ -173,7 +176,33 @@ impl Hsm {
             store: Mutex::new(store),
             state: Mutex::new(State::default()),
             keys: mechanism::ops::KeyCache::default(),
+            manager: false,
         }
+    }
+
+    /// Makes this process the key manager: templates may carry the KMIP lifecycle attributes
+    /// (`attr::MANAGED`). Only the KMIP server calls this.
+    pub fn set_key_manager(&mut self, on: bool) {
+        self.manager = on;
+    }
+
+    /// Checks a caller's template (`factory::normalize`) and, unless this process is the key
+    /// manager, refuses the attributes only the manager sets.
+    fn template(&self, raw: &[(crate::attr::AttrType, Vec<u8>)]) -> Result<crate::object::factory::Template> {
+        let t = crate::object::factory::normalize(raw)?;
+        if !self.manager {
+            if let Some(ty) = t
+                .keys()
+                .find(|ty| crate::attr::def(**ty).is_some_and(|d| d.flags & crate::attr::MANAGED != 0))
+            {
+                log::info!(
+                    "attribute {} is managed by the KMIP server and read-only through PKCS#11",
+                    crate::attr::name(*ty)
+                );
+                return Err(Error::AttributeReadOnly);
+            }
+        }
+        Ok(t)
     }
 
     fn store(&self) -> MutexGuard<'_, Box<dyn Store>> {

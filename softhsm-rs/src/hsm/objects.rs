@@ -191,7 +191,7 @@ impl Hsm {
     /// `C_CreateObject`.
     pub fn create_object(&self, h: u64, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
         let (_, slot, rw) = self.session(h)?;
-        let t = factory::normalize(raw)?;
+        let t = self.template(raw)?;
         let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or_else(|| {
             log::info!("C_CreateObject template lacks CKA_CLASS");
             Error::TemplateIncomplete
@@ -226,7 +226,7 @@ impl Hsm {
         if !loaded.obj.bool(ck::CKA_COPYABLE) {
             return Err(Error::ActionProhibited);
         }
-        let t = factory::normalize(raw)?;
+        let t = self.template(raw)?;
         let so = self.is_so(slot);
         let mut obj = loaded.obj.clone();
         for (ty, v) in &t {
@@ -254,6 +254,47 @@ impl Hsm {
         }
         self.state().forget_handle(object);
         Ok(())
+    }
+
+    /// The handle of the token object whose `CKA_UNIQUE_ID` (the KMIP Unique Identifier) is
+    /// `uid`, as seen from session `h`: `ObjectHandleInvalid` if there is none or it is private
+    /// and nobody is logged in as user.
+    pub fn object_by_uid(&self, h: u64, uid: &str) -> Result<u64> {
+        let (_, slot, _) = self.session(h)?;
+        let user = self.state().user_key(slot).is_some();
+        let t = self.token(slot)?;
+        let stored = self.store().load(t.id, uid)?.ok_or(Error::ObjectHandleInvalid)?;
+        if stored.private && !user {
+            return Err(Error::ObjectHandleInvalid);
+        }
+        Ok(self.state().handle_for(slot, uid, stored.private))
+    }
+
+    /// KMIP Destroy (key manager only): forgets the object's key material and records the
+    /// Destroyed (or Destroyed Compromised) state, keeping the metadata. Use is refused from
+    /// then on through both doors.
+    pub fn destroy_material(&self, h: u64, object: u64) -> Result<()> {
+        use crate::attr::{state, CKA_SOFTHSM_STATE};
+        if !self.manager {
+            return Err(Error::ActionProhibited);
+        }
+        let (_, slot, rw) = self.session(h)?;
+        if !rw {
+            return Err(Error::SessionReadOnly);
+        }
+        let loaded = self.load(slot, object)?;
+        let mut obj = loaded.obj.clone();
+        let compromised = obj.ulong(CKA_SOFTHSM_STATE) == Some(state::COMPROMISED);
+        obj.drop_material();
+        obj.set_ulong(
+            CKA_SOFTHSM_STATE,
+            if compromised {
+                state::DESTROYED_COMPROMISED
+            } else {
+                state::DESTROYED
+            },
+        );
+        self.replace(slot, &loaded, obj)
     }
 
     /// `C_GetObjectSize`.
@@ -291,7 +332,7 @@ impl Hsm {
         if matches!(loaded.at, ObjRef::Token { .. }) && !rw {
             return Err(Error::SessionReadOnly);
         }
-        let t = factory::normalize(raw)?;
+        let t = self.template(raw)?;
         let so = self.is_so(slot);
         let mut obj = loaded.obj.clone();
         for (ty, v) in &t {

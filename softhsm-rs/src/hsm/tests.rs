@@ -1002,3 +1002,69 @@ fn a_search_sees_its_own_slots_session_objects_only() {
     h.destroy_object(s, a).unwrap();
     assert!(search(s).is_empty());
 }
+
+fn encrypts(h: &Hsm, s: u64, k: u64) -> Result<()> {
+    let m = Mechanism::new(ck::CKM_AES_ECB);
+    h.cipher_init(s, &m, k, true)?;
+    h.cipher_once(s, &[0u8; 16], Out::Cap(64), true).map(|_| ())
+}
+
+fn decrypts(h: &Hsm, s: u64, k: u64) -> Result<()> {
+    let m = Mechanism::new(ck::CKM_AES_ECB);
+    h.cipher_init(s, &m, k, false)?;
+    h.cipher_once(s, &[0u8; 16], Out::Cap(64), false).map(|_| ())
+}
+
+#[test]
+fn the_kmip_lifecycle_governs_use_and_only_the_manager_sets_it() {
+    use crate::attr::{state, CKA_SOFTHSM_ACTIVATION_DATE, CKA_SOFTHSM_STATE};
+    let (mut h, s) = ready();
+    let pre_active = [
+        (ck::CKA_VALUE_LEN, enc_ulong(32)),
+        (ck::CKA_TOKEN, enc_bool(true)),
+        (CKA_SOFTHSM_STATE, enc_ulong(state::PRE_ACTIVE)),
+    ];
+    let gen = Mechanism::new(ck::CKM_AES_KEY_GEN);
+    // Through PKCS#11 (not the manager) the lifecycle is read-only.
+    assert_eq!(
+        h.generate_key(s, &gen, &pre_active).unwrap_err(),
+        Error::AttributeReadOnly
+    );
+    let k = aes_key(&h, s, true);
+    assert_eq!(
+        h.set_attributes(s, k, &[(CKA_SOFTHSM_STATE, enc_ulong(state::DEACTIVATED))])
+            .unwrap_err(),
+        Error::AttributeReadOnly
+    );
+    assert_eq!(h.destroy_material(s, k).unwrap_err(), Error::ActionProhibited);
+    encrypts(&h, s, k).expect("a PKCS#11-made key is Active");
+
+    h.set_key_manager(true);
+    let k = h.generate_key(s, &gen, &pre_active).unwrap();
+    assert_eq!(encrypts(&h, s, k).unwrap_err(), Error::KeyFunctionNotPermitted);
+    assert_eq!(decrypts(&h, s, k).unwrap_err(), Error::KeyFunctionNotPermitted);
+    // An Activation Date in the past makes it Active without a state change.
+    h.set_attributes(s, k, &[(CKA_SOFTHSM_ACTIVATION_DATE, enc_ulong(1))])
+        .unwrap();
+    encrypts(&h, s, k).unwrap();
+    h.set_attributes(s, k, &[(CKA_SOFTHSM_STATE, enc_ulong(state::DEACTIVATED))])
+        .unwrap();
+    assert_eq!(encrypts(&h, s, k).unwrap_err(), Error::KeyFunctionNotPermitted);
+    decrypts(&h, s, k).expect("a Deactivated key still processes");
+    let uid = h.get_attributes(s, k, &[ck::CKA_UNIQUE_ID]).unwrap().remove(0);
+    let AttrValue::Value(uid) = uid else {
+        panic!("no unique id")
+    };
+    assert_eq!(h.object_by_uid(s, std::str::from_utf8(&uid).unwrap()).unwrap(), k);
+    assert_eq!(
+        h.object_by_uid(s, "no-such-object").unwrap_err(),
+        Error::ObjectHandleInvalid
+    );
+    h.destroy_material(s, k).unwrap();
+    assert_eq!(decrypts(&h, s, k).unwrap_err(), Error::KeyFunctionNotPermitted);
+    assert_eq!(
+        h.get_attributes(s, k, &[ck::CKA_VALUE, CKA_SOFTHSM_STATE])
+            .unwrap(),
+        vec![AttrValue::Invalid, AttrValue::Value(enc_ulong(state::DESTROYED))]
+    );
+}

@@ -250,8 +250,9 @@ pub fn check_change(obj: &Object, ty: AttrType, value: &[u8], change: Change, so
         return Err(Error::AttributeReadOnly);
     }
     let changeable = match change {
-        Change::Set => def.flags & attr::MODIFIABLE != 0,
-        Change::Copy => def.flags & (attr::MODIFIABLE | attr::COPY_CHANGEABLE) != 0,
+        // MANAGED attributes reach this point only from the key manager (see `Hsm::template`).
+        Change::Set => def.flags & (attr::MODIFIABLE | attr::MANAGED) != 0,
+        Change::Copy => def.flags & (attr::MODIFIABLE | attr::COPY_CHANGEABLE | attr::MANAGED) != 0,
     };
     // A copy template may repeat values it does not change; C_SetAttributeValue may not name
     // an attribute it cannot change at all.

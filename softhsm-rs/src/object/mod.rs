@@ -26,7 +26,42 @@ impl std::fmt::Debug for Object {
     }
 }
 
+/// The name of a KMIP State value, for logs.
+pub fn state_name(st: u64) -> &'static str {
+    use crate::attr::state;
+    match st {
+        state::PRE_ACTIVE => "Pre-Active",
+        state::ACTIVE => "Active",
+        state::DEACTIVATED => "Deactivated",
+        state::COMPROMISED => "Compromised",
+        state::DESTROYED => "Destroyed",
+        state::DESTROYED_COMPROMISED => "Destroyed Compromised",
+        _ => "unknown",
+    }
+}
+
 impl Object {
+    /// The object's KMIP State at time `now` (seconds since the epoch): the stored state,
+    /// moved on by an Activation or Deactivation Date that has passed (KMIP 1.4 §3.22,
+    /// §3.24, §3.27). An object without a stored state (made through PKCS#11) is Active.
+    pub fn lifecycle_state(&self, now: u64) -> u64 {
+        use crate::attr::{self, state};
+        let stored = self.ulong(attr::CKA_SOFTHSM_STATE).unwrap_or(state::ACTIVE);
+        let passed = |ty| self.ulong(ty).is_some_and(|d| d <= now);
+        let deactivated = passed(attr::CKA_SOFTHSM_DEACTIVATION_DATE);
+        match stored {
+            state::PRE_ACTIVE if passed(attr::CKA_SOFTHSM_ACTIVATION_DATE) => {
+                if deactivated {
+                    state::DEACTIVATED
+                } else {
+                    state::ACTIVE
+                }
+            }
+            state::ACTIVE if deactivated => state::DEACTIVATED,
+            s => s,
+        }
+    }
+
     /// Builds an object from its two parts as stored.
     pub fn from_parts(
         attrs: BTreeMap<AttrType, Vec<u8>>,
@@ -150,6 +185,13 @@ impl Object {
         let mut v: Vec<AttrType> = self.attrs.keys().chain(self.secrets.keys()).copied().collect();
         v.sort_unstable();
         v
+    }
+
+    /// Forgets the object's key material and value (KMIP Destroy keeps the metadata of a
+    /// destroyed object, KMIP 1.4 §4.21); the dropped values are zeroed.
+    pub fn drop_material(&mut self) {
+        self.secrets.clear();
+        self.attrs.remove(&ck::CKA_VALUE);
     }
 
     /// Whether the object holds material that must be sealed under a token key.
