@@ -1,0 +1,222 @@
+//! From request bytes to response bytes: decode, check the header, run each batch item
+//! against the client's token, and encode the answer in the request's protocol version.
+
+use crate::error::{KmipError, Result};
+use crate::message::{self, Request, ResponseItem};
+use crate::ops::{self, Ctx};
+use crate::ttlv::binary::{self, Limits};
+use crate::ttlv::enums::{BatchErrorContinuationOption, Operation, ResultReason};
+use crate::ttlv::Ttlv;
+use softhsm::hsm::Hsm;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The server's view of the keystore: one `Hsm` (the key manager) and the tokens it is logged
+/// in to.
+pub struct Kmip {
+    pub hsm: Arc<Hsm>,
+    /// Token label → slot, for the tokens the server logged in to.
+    tokens: HashMap<String, u64>,
+    /// Username → password accepted in request headers; empty means none required.
+    credentials: HashMap<String, String>,
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for Kmip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kmip").field("tokens", &self.tokens.keys()).finish()
+    }
+}
+
+impl Kmip {
+    /// A server over `hsm`, which must have been made key manager.
+    pub fn new(hsm: Arc<Hsm>) -> Kmip {
+        Kmip {
+            hsm,
+            tokens: HashMap::new(),
+            credentials: HashMap::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Logs in to the token labelled `label` as its user, keeping one session open so the
+    /// login lasts. The PIN is not kept.
+    pub fn login(&mut self, label: &str, pin: &[u8]) -> softhsm::error::Result<()> {
+        use cryptoki_sys as ck;
+        let slot = self
+            .hsm
+            .tokens()?
+            .into_iter()
+            .find(|t| t.label == label)
+            .map(|t| t.slot_id)
+            .ok_or(softhsm::error::Error::TokenNotRecognized)?;
+        let s = self
+            .hsm
+            .open_session(slot, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)?;
+        match self.hsm.login(s, ck::CKU_USER, pin) {
+            Ok(()) | Err(softhsm::error::Error::UserAlreadyLoggedIn) => {}
+            Err(e) => {
+                let _ = self.hsm.close_session(s);
+                return Err(e);
+            }
+        }
+        self.tokens.insert(label.to_string(), slot);
+        Ok(())
+    }
+
+    /// Requires these username/password credentials in every request header.
+    pub fn require_credentials(&mut self, creds: HashMap<String, String>) {
+        self.credentials = creds;
+    }
+
+    /// Answers one request message from a client mapped to token `token`.
+    pub fn handle_bytes(&self, token: &str, request: &[u8]) -> Vec<u8> {
+        let msg = match binary::decode(request, &self.limits) {
+            Ok(m) => m,
+            Err(e) => {
+                log::info!("undecodable request: {e}");
+                return binary::encode(&message::error_response(
+                    None,
+                    KmipError::new(ResultReason::INVALID_MESSAGE, format!("the message does not decode: {e}")),
+                ));
+            }
+        };
+        binary::encode(&self.handle_message(token, &msg))
+    }
+
+    /// Answers one decoded request message.
+    pub fn handle_message(&self, token: &str, msg: &Ttlv) -> Ttlv {
+        let req = match message::parse_request(msg) {
+            Ok(r) => r,
+            Err(e) => {
+                log::info!("invalid request: {}", e.message);
+                return message::error_response(message::claimed_version(msg), e);
+            }
+        };
+        let v = req.header.version;
+        if !v.is_supported() {
+            log::info!("request in unsupported protocol version {v}");
+            let e = KmipError::new(
+                ResultReason::UNSUPPORTED_PROTOCOL_VERSION,
+                format!("protocol version {v} is not supported"),
+            );
+            return message::error_response(None, e);
+        }
+        if let Err(e) = self.authenticate(&req) {
+            log::warn!("request refused: {}", e.message);
+            let items: Vec<ResponseItem> = req
+                .items
+                .iter()
+                .map(|i| ResponseItem {
+                    operation: Some(i.operation),
+                    unique_id: i.unique_id.clone(),
+                    result: Err(e.clone()),
+                })
+                .collect();
+            return message::response(v, &items);
+        }
+        let items = self.run_batch(token, &req);
+        let out = message::response(v, &items);
+        match req.header.max_response_size {
+            Some(max) if binary::encoded_len(&out) > max => {
+                log::info!("response exceeds the client's Maximum Response Size of {max} bytes");
+                let e = KmipError::new(
+                    ResultReason::RESPONSE_TOO_LARGE,
+                    format!("the response exceeds Maximum Response Size ({max} bytes)"),
+                );
+                let items: Vec<ResponseItem> = items
+                    .into_iter()
+                    .map(|i| ResponseItem {
+                        result: Err(e.clone()),
+                        ..i
+                    })
+                    .collect();
+                message::response(v, &items)
+            }
+            _ => out,
+        }
+    }
+
+    fn authenticate(&self, req: &Request) -> Result<()> {
+        if self.credentials.is_empty() {
+            return Ok(());
+        }
+        let ok = req.header.credentials.as_ref().is_some_and(|(u, p)| {
+            self.credentials
+                .get(u)
+                .is_some_and(|want| constant_time_eq(want.as_bytes(), p.as_bytes()))
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(KmipError::new(
+                ResultReason::AUTHENTICATION_NOT_SUCCESSFUL,
+                "the request's credentials are missing or wrong",
+            ))
+        }
+    }
+
+    fn run_batch(&self, token: &str, req: &Request) -> Vec<ResponseItem> {
+        let v = req.header.version;
+        let session = match self.open(token) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                log::error!("no session on token {token:?}: {e}");
+                None
+            }
+        };
+        let mut ctx = Ctx::new(self, session.unwrap_or(0), v);
+        let mut out = Vec::with_capacity(req.items.len());
+        let mut failed = false;
+        for item in &req.items {
+            if failed && req.header.continuation != BatchErrorContinuationOption::CONTINUE {
+                break;
+            }
+            let result = if session.is_none() {
+                Err(KmipError::new(
+                    ResultReason::GENERAL_FAILURE,
+                    "the server cannot open this client's token",
+                ))
+            } else {
+                ops::run(&mut ctx, item.operation, &item.payload)
+            };
+            if let Err(e) = &result {
+                log::info!("{:?} failed: {}", item.operation, e);
+                failed = true;
+            }
+            out.push(ResponseItem {
+                operation: Some(item.operation),
+                unique_id: item.unique_id.clone(),
+                result,
+            });
+        }
+        if let Some(s) = session {
+            let _ = self.hsm.close_session(s);
+        }
+        out
+    }
+
+    /// A fresh session on the client's token (the login of [`Kmip::login`] covers it).
+    fn open(&self, token: &str) -> Result<u64> {
+        use cryptoki_sys as ck;
+        let slot = self
+            .tokens
+            .get(token)
+            .ok_or_else(|| KmipError::permission("this client is mapped to no token"))?;
+        Ok(self
+            .hsm
+            .open_session(*slot, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)?)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Operations the server answers, for Query and for Operation Not Supported.
+pub fn supported_operations() -> Vec<Operation> {
+    ops::OPERATIONS.iter().map(|(op, _)| *op).collect()
+}

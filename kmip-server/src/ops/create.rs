@@ -1,0 +1,254 @@
+//! Create (KMIP 1.4 §4.1, 2.1 §6.1.6) and Create Key Pair (1.4 §4.2, 2.1 §6.1.7), and the
+//! shared step that turns KMIP attributes into a PKCS#11 template for a new object.
+
+use super::Ctx;
+use crate::attributes::{self, Attribute};
+use crate::error::{KmipError, Result};
+use crate::objects::{self, encode_blob, now};
+use crate::ttlv::enums::{CryptographicAlgorithm as Alg, ObjectType, ResultReason};
+use crate::ttlv::{Tag, Ttlv, Value};
+use cryptoki_sys as ck;
+use softhsm::attr::{self as p11attr, enc_bool, enc_ulong, state, AttrType};
+use softhsm::mechanism::Mechanism;
+
+/// The attributes a request carries under the 1.x tag `v1` or the 2.x tag `v2`.
+pub fn request_attrs(payload: &Ttlv, v1: Tag, v2: Tag) -> Result<Vec<Attribute>> {
+    let mut out = Vec::new();
+    for t in payload.items().iter().filter(|t| t.tag == v1 || t.tag == v2) {
+        out.extend(attributes::read_list(t)?);
+    }
+    Ok(out)
+}
+
+/// Refuses attributes a client may not set on a new object.
+pub fn check_client_attrs(attrs: &[Attribute], object_type: ObjectType) -> Result<()> {
+    for a in attrs {
+        let Some(def) = a.def() else { continue };
+        if def.flags & attributes::SERVER == 0 {
+            continue;
+        }
+        // Clients often repeat the Object Type; that is harmless when it agrees.
+        if a.name == "Object Type" && a.value.as_enum() == Some(object_type.0) {
+            continue;
+        }
+        return Err(KmipError::new(
+            ResultReason::ATTRIBUTE_READ_ONLY,
+            format!("{} is set by the server", a.name),
+        ));
+    }
+    Ok(())
+}
+
+pub fn int_attr(attrs: &[Attribute], name: &str) -> Option<i32> {
+    attributes::first(attrs, name).and_then(Ttlv::as_int)
+}
+
+fn bool_attr(attrs: &[Attribute], name: &str) -> Option<bool> {
+    attributes::first(attrs, name).and_then(Ttlv::as_bool)
+}
+
+/// The common PKCS#11 template of a new KMIP object of `class` from its KMIP attributes:
+/// token, private, label, lifecycle, usage flags, sensitivity and the stored KMIP attributes.
+pub fn base_template(class: u64, attrs: &[Attribute]) -> Result<Vec<(AttrType, Vec<u8>)>> {
+    let t_now = now();
+    let mut raw = vec![
+        (ck::CKA_CLASS, enc_ulong(class)),
+        (ck::CKA_TOKEN, enc_bool(true)),
+        (ck::CKA_PRIVATE, enc_bool(true)),
+    ];
+    if let Some(name) = attributes::first(attrs, "Name")
+        .and_then(|n| n.find(Tag::NAME_VALUE))
+        .and_then(Ttlv::as_text)
+    {
+        raw.push((ck::CKA_LABEL, name.as_bytes().to_vec()));
+    }
+    let activation = attributes::first(attrs, "Activation Date").and_then(Ttlv::as_date);
+    let deactivation = attributes::first(attrs, "Deactivation Date").and_then(Ttlv::as_date);
+    if let (Some(a), Some(d)) = (activation, deactivation) {
+        if d < a {
+            return Err(KmipError::new(
+                ResultReason::INVALID_FIELD,
+                "Deactivation Date is before Activation Date",
+            ));
+        }
+    }
+    let st = match activation {
+        Some(a) if a <= t_now => state::ACTIVE,
+        _ => state::PRE_ACTIVE,
+    };
+    raw.push((p11attr::CKA_SOFTHSM_STATE, enc_ulong(st)));
+    if let Some(a) = activation {
+        raw.push((p11attr::CKA_SOFTHSM_ACTIVATION_DATE, enc_ulong(a.max(0) as u64)));
+    }
+    if let Some(d) = deactivation {
+        raw.push((p11attr::CKA_SOFTHSM_DEACTIVATION_DATE, enc_ulong(d.max(0) as u64)));
+    }
+    if matches!(class, ck::CKO_SECRET_KEY | ck::CKO_PUBLIC_KEY | ck::CKO_PRIVATE_KEY) {
+        let mask = int_attr(attrs, "Cryptographic Usage Mask").unwrap_or(0);
+        raw.extend(objects::usage_template(mask, class));
+    }
+    if matches!(class, ck::CKO_SECRET_KEY | ck::CKO_PRIVATE_KEY) {
+        raw.push((ck::CKA_SENSITIVE, enc_bool(bool_attr(attrs, "Sensitive").unwrap_or(false))));
+        raw.push((ck::CKA_EXTRACTABLE, enc_bool(bool_attr(attrs, "Extractable").unwrap_or(true))));
+    }
+    let def = |n| attributes::by_name(n).expect("attribute table names");
+    let mut stored: Vec<Attribute> = attrs.iter().filter(|a| !objects::is_derived(&a.name)).cloned().collect();
+    stored.push(Attribute::new(def("Initial Date"), Value::DateTime(t_now)));
+    stored.push(Attribute::new(def("Last Change Date"), Value::DateTime(t_now)));
+    if !stored.iter().any(|a| a.name == "Fresh") {
+        stored.push(Attribute::new(def("Fresh"), Value::Boolean(true)));
+    }
+    for name in ["Cryptographic Algorithm", "Cryptographic Length"] {
+        if let Some(a) = attrs.iter().find(|a| a.name == name) {
+            stored.push(a.clone());
+        }
+    }
+    raw.push((p11attr::CKA_SOFTHSM_KMIP_ATTRIBUTES, encode_blob(&stored)));
+    Ok(raw)
+}
+
+fn algorithm(attrs: &[Attribute]) -> Result<Alg> {
+    attributes::first(attrs, "Cryptographic Algorithm")
+        .and_then(Ttlv::as_enum)
+        .map(Alg)
+        .ok_or_else(|| KmipError::missing("Cryptographic Algorithm"))
+}
+
+/// Create: a new symmetric key.
+pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+    let ot = payload
+        .find(Tag::OBJECT_TYPE)
+        .and_then(Ttlv::as_enum)
+        .map(ObjectType)
+        .ok_or_else(|| KmipError::missing("Object Type"))?;
+    if ot != ObjectType::SYMMETRIC_KEY {
+        return Err(KmipError::new(
+            ResultReason::INVALID_FIELD,
+            "Create makes symmetric keys; use Create Key Pair or Register for other objects",
+        ));
+    }
+    let attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
+    check_client_attrs(&attrs, ot)?;
+    let alg = algorithm(&attrs)?;
+    let bits = int_attr(&attrs, "Cryptographic Length").ok_or_else(|| KmipError::missing("Cryptographic Length"))?;
+    if bits <= 0 || bits % 8 != 0 {
+        return Err(KmipError::invalid("Cryptographic Length"));
+    }
+    let (mech, kt) = match alg {
+        Alg::AES => {
+            if ![128, 192, 256].contains(&bits) {
+                return Err(KmipError::invalid("Cryptographic Length for AES"));
+            }
+            (ck::CKM_AES_KEY_GEN, ck::CKK_AES)
+        }
+        a => match objects::key_type_of(a) {
+            Some(kt) if softhsm::attr::HMAC_KEY_TYPES.contains(&kt) => (ck::CKM_GENERIC_SECRET_KEY_GEN, kt),
+            _ => {
+                return Err(KmipError::new(
+                    ResultReason::INVALID_FIELD,
+                    format!("Create does not make keys of algorithm {}", a.0),
+                ))
+            }
+        },
+    };
+    let mut raw = base_template(ck::CKO_SECRET_KEY, &attrs)?;
+    raw.retain(|(t, _)| *t != ck::CKA_CLASS);
+    raw.push((ck::CKA_KEY_TYPE, enc_ulong(kt)));
+    raw.push((ck::CKA_VALUE_LEN, enc_ulong((bits / 8) as u64)));
+    let h = ctx.kmip.hsm.generate_key(ctx.session, &Mechanism::new(mech), &raw)?;
+    let m = ctx.load_handle(h)?;
+    log::info!("created symmetric key {}", m.uid);
+    ctx.placeholder = Some(m.uid.clone());
+    Ok(vec![
+        Ttlv::enumeration(Tag::OBJECT_TYPE, ot.0),
+        ctx.uid_item(&m.uid),
+    ])
+}
+
+/// The EC curve a key pair request names: Recommended Curve in Cryptographic Domain
+/// Parameters, or the Cryptographic Length.
+fn ec_params(attrs: &[Attribute]) -> Result<&'static [u8]> {
+    use softhsm::crypto::Curve;
+    // Recommended Curve: P-256 = 3, P-384 = 4, P-521 = 5 (KMIP 1.4 §9.1.3.2.5).
+    let curve = attributes::first(attrs, "Cryptographic Domain Parameters")
+        .and_then(|d| d.find(Tag::RECOMMENDED_CURVE))
+        .and_then(Ttlv::as_enum);
+    let c = match (curve, int_attr(attrs, "Cryptographic Length")) {
+        (Some(3), _) | (None, Some(256)) => Curve::P256,
+        (Some(4), _) | (None, Some(384)) => Curve::P384,
+        (Some(5), _) | (None, Some(521)) => Curve::P521,
+        _ => return Err(KmipError::unsupported("this elliptic curve")),
+    };
+    Ok(c.oid_der())
+}
+
+/// Create Key Pair: an RSA or EC key pair, linked to each other.
+pub fn create_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+    let common = request_attrs(payload, Tag::COMMON_TEMPLATE_ATTRIBUTE, Tag::COMMON_ATTRIBUTES)?;
+    let mut private = common.clone();
+    private.extend(request_attrs(
+        payload,
+        Tag::PRIVATE_KEY_TEMPLATE_ATTRIBUTE,
+        Tag::PRIVATE_KEY_ATTRIBUTES,
+    )?);
+    let mut public = common;
+    public.extend(request_attrs(
+        payload,
+        Tag::PUBLIC_KEY_TEMPLATE_ATTRIBUTE,
+        Tag::PUBLIC_KEY_ATTRIBUTES,
+    )?);
+    check_client_attrs(&private, ObjectType::PRIVATE_KEY)?;
+    check_client_attrs(&public, ObjectType::PUBLIC_KEY)?;
+    let alg = algorithm(&private)?;
+    let mut pub_raw = base_template(ck::CKO_PUBLIC_KEY, &public)?;
+    let mut priv_raw = base_template(ck::CKO_PRIVATE_KEY, &private)?;
+    let mech = match alg {
+        Alg::RSA => {
+            let bits = int_attr(&private, "Cryptographic Length")
+                .ok_or_else(|| KmipError::missing("Cryptographic Length"))?;
+            pub_raw.push((ck::CKA_MODULUS_BITS, enc_ulong(bits.max(0) as u64)));
+            pub_raw.push((ck::CKA_PUBLIC_EXPONENT, vec![1, 0, 1]));
+            ck::CKM_RSA_PKCS_KEY_PAIR_GEN
+        }
+        Alg::EC | Alg::ECDSA | Alg::ECDH => {
+            pub_raw.push((ck::CKA_EC_PARAMS, ec_params(&private)?.to_vec()));
+            ck::CKM_EC_KEY_PAIR_GEN
+        }
+        a => {
+            return Err(KmipError::new(
+                ResultReason::INVALID_FIELD,
+                format!("Create Key Pair does not make keys of algorithm {}", a.0),
+            ))
+        }
+    };
+    pub_raw.retain(|(t, _)| *t != ck::CKA_CLASS);
+    priv_raw.retain(|(t, _)| *t != ck::CKA_CLASS);
+    let (ph, sh) = ctx
+        .kmip
+        .hsm
+        .generate_key_pair(ctx.session, &Mechanism::new(mech), &pub_raw, &priv_raw)?;
+    let pubm = ctx.load_handle(ph)?;
+    let privm = ctx.load_handle(sh)?;
+    // Link the halves (KMIP 1.4 §3.35): Private Key Link on the public key and back.
+    let link = |ty: u32, to: &str| {
+        Attribute::new(
+            attributes::by_name("Link").expect("in table"),
+            Value::Structure(vec![
+                Ttlv::enumeration(Tag::LINK_TYPE, ty),
+                Ttlv::text(Tag::LINKED_OBJECT_IDENTIFIER, to),
+            ]),
+        )
+    };
+    let mut a = pubm.stored_attrs();
+    a.push(link(0x103, &privm.uid)); // Private Key Link
+    ctx.save(&pubm, a)?;
+    let mut a = privm.stored_attrs();
+    a.push(link(0x102, &pubm.uid)); // Public Key Link
+    ctx.save(&privm, a)?;
+    log::info!("created key pair {} / {}", privm.uid, pubm.uid);
+    ctx.placeholder = Some(privm.uid.clone());
+    Ok(vec![
+        Ttlv::text(Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER, privm.uid),
+        Ttlv::text(Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER, pubm.uid),
+    ])
+}

@@ -1,0 +1,36 @@
+//! Destroy (KMIP 1.4 §4.21, 2.1 §6.1.16): the key material goes, the metadata stays with State
+//! Destroyed. An Active object must be revoked first.
+
+use super::Ctx;
+use crate::attributes::{self, Attribute};
+use crate::error::{KmipError, Result};
+use crate::objects::now;
+use crate::ttlv::enums::{ResultReason, State};
+use crate::ttlv::{Ttlv, Value};
+
+pub fn destroy(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+    let uid = ctx.uid(payload)?;
+    let m = ctx.load(&uid)?;
+    match m.state() {
+        State::ACTIVE => {
+            return Err(KmipError::new(
+                ResultReason::WRONG_KEY_LIFECYCLE_STATE,
+                "an Active object must be revoked before it is destroyed",
+            ))
+        }
+        State::DESTROYED | State::DESTROYED_COMPROMISED => {
+            return Err(KmipError::new(ResultReason::OBJECT_DESTROYED, "the object is already destroyed"))
+        }
+        _ => {}
+    }
+    let mut a = m.stored_attrs();
+    a.push(Attribute::new(
+        attributes::by_name("Destroy Date").expect("in table"),
+        Value::DateTime(now()),
+    ));
+    ctx.save(&m, a)?;
+    ctx.kmip.hsm.destroy_material(ctx.session, m.handle)?;
+    log::info!("destroyed {uid}");
+    ctx.placeholder = Some(uid.clone());
+    Ok(vec![ctx.uid_item(&uid)])
+}

@@ -1,0 +1,112 @@
+//! KMIP operations, one file each (KMIP 1.4 §4, KMIP 2.1 §6), and the table that dispatches
+//! to them. An operation that decodes but is not in the table is answered with Operation Not
+//! Supported.
+
+mod activate;
+mod attrs;
+mod create;
+mod crypto;
+mod destroy;
+mod discover;
+mod get;
+mod locate;
+mod query;
+mod register;
+mod revoke;
+
+use crate::dispatch::Kmip;
+use crate::error::{KmipError, Result};
+use crate::ttlv::enums::{Operation as Op, ResultReason};
+use crate::ttlv::{Tag, Ttlv};
+use crate::version::Version;
+
+/// What an operation runs with: the server, the client's session and protocol version, and
+/// the ID Placeholder of the batch (KMIP 1.4 §4: the Unique Identifier the previous operation
+/// of the batch returned, used when an operation names none).
+pub struct Ctx<'a> {
+    pub kmip: &'a Kmip,
+    pub session: u64,
+    pub version: Version,
+    pub placeholder: Option<String>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(kmip: &'a Kmip, session: u64, version: Version) -> Ctx<'a> {
+        Ctx {
+            kmip,
+            session,
+            version,
+            placeholder: None,
+        }
+    }
+
+    /// The Unique Identifier a request names, or the ID Placeholder.
+    pub fn uid(&self, payload: &Ttlv) -> Result<String> {
+        match payload.find(Tag::UNIQUE_IDENTIFIER) {
+            Some(t) => match t.as_text() {
+                Some(s) => Ok(s.to_string()),
+                // 2.x: a Unique Identifier enumeration (ID Placeholder and friends).
+                None if t.as_enum().is_some() => self.from_placeholder(),
+                None => Err(KmipError::invalid("Unique Identifier")),
+            },
+            None => self.from_placeholder(),
+        }
+    }
+
+    fn from_placeholder(&self) -> Result<String> {
+        self.placeholder
+            .clone()
+            .ok_or_else(|| KmipError::missing("Unique Identifier (and no ID Placeholder is set)"))
+    }
+
+    pub fn uid_item(&self, uid: &str) -> Ttlv {
+        Ttlv::text(Tag::UNIQUE_IDENTIFIER, uid)
+    }
+}
+
+/// An operation handler: the request payload in, the response payload's items out.
+pub type Handler = fn(&mut Ctx<'_>, &Ttlv) -> Result<Vec<Ttlv>>;
+
+/// Every operation the server implements.
+pub static OPERATIONS: &[(Op, Handler)] = &[
+    (Op::CREATE, create::create),
+    (Op::CREATE_KEY_PAIR, create::create_key_pair),
+    (Op::REGISTER, register::register),
+    (Op::LOCATE, locate::locate),
+    (Op::CHECK, attrs::check),
+    (Op::GET, get::get),
+    (Op::GET_ATTRIBUTES, attrs::get_attributes),
+    (Op::GET_ATTRIBUTE_LIST, attrs::get_attribute_list),
+    (Op::ADD_ATTRIBUTE, attrs::add_attribute),
+    (Op::MODIFY_ATTRIBUTE, attrs::modify_attribute),
+    (Op::DELETE_ATTRIBUTE, attrs::delete_attribute),
+    (Op::SET_ATTRIBUTE, attrs::set_attribute),
+    (Op::ACTIVATE, activate::activate),
+    (Op::REVOKE, revoke::revoke),
+    (Op::DESTROY, destroy::destroy),
+    (Op::ARCHIVE, activate::archive),
+    (Op::RECOVER, activate::recover),
+    (Op::QUERY, query::query),
+    (Op::DISCOVER_VERSIONS, discover::discover_versions),
+    (Op::ENCRYPT, crypto::encrypt),
+    (Op::DECRYPT, crypto::decrypt),
+    (Op::SIGN, crypto::sign),
+    (Op::SIGNATURE_VERIFY, crypto::signature_verify),
+    (Op::MAC, crypto::mac),
+    (Op::MAC_VERIFY, crypto::mac_verify),
+    (Op::HASH, crypto::hash),
+    (Op::RNG_RETRIEVE, crypto::rng_retrieve),
+    (Op::RNG_SEED, crypto::rng_seed),
+    (Op::INTEROP, discover::interop),
+];
+
+/// Runs one batch item.
+pub fn run(ctx: &mut Ctx<'_>, op: Op, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+    let Some((_, f)) = OPERATIONS.iter().find(|(o, _)| *o == op) else {
+        return Err(KmipError::new(
+            ResultReason::OPERATION_NOT_SUPPORTED,
+            format!("operation {} is not supported", op.0),
+        ));
+    };
+    f(ctx, payload)
+}

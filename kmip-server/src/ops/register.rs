@@ -1,0 +1,309 @@
+//! Register (KMIP 1.4 §4.3, 2.1 §6.1.40): a client-supplied object becomes a token object.
+
+use super::create::{base_template, check_client_attrs, request_attrs};
+use super::Ctx;
+use crate::attributes::{self, Attribute};
+use crate::error::{KmipError, Result};
+use crate::objects::{self, class_of};
+use crate::ttlv::enums::{CryptographicAlgorithm as Alg, KeyFormatType as Kft, ObjectType, ResultReason};
+use crate::ttlv::{Tag, Ttlv, Value};
+use cryptoki_sys as ck;
+use softhsm::attr::{enc_ulong, AttrType};
+use zeroize::Zeroizing;
+
+type Raw = Vec<(AttrType, Vec<u8>)>;
+
+/// The Key Block of a key object, with its format, material and algorithm.
+struct KeyBlock<'a> {
+    format: Kft,
+    material: &'a Ttlv,
+    alg: Option<Alg>,
+    bits: Option<i32>,
+}
+
+fn key_block(object: &Ttlv) -> Result<KeyBlock<'_>> {
+    let kb = object.find(Tag::KEY_BLOCK).ok_or_else(|| KmipError::missing("Key Block"))?;
+    let format = kb
+        .find(Tag::KEY_FORMAT_TYPE)
+        .and_then(Ttlv::as_enum)
+        .map(Kft)
+        .ok_or_else(|| KmipError::missing("Key Format Type"))?;
+    if kb.find(Tag::KEY_WRAPPING_DATA).is_some() {
+        return Err(KmipError::unsupported("registering a wrapped key"));
+    }
+    let material = kb
+        .find(Tag::KEY_VALUE)
+        .and_then(|kv| kv.find(Tag::KEY_MATERIAL))
+        .ok_or_else(|| KmipError::missing("Key Material"))?;
+    Ok(KeyBlock {
+        format,
+        material,
+        alg: kb.find(Tag::CRYPTOGRAPHIC_ALGORITHM).and_then(Ttlv::as_enum).map(Alg),
+        bits: kb.find(Tag::CRYPTOGRAPHIC_LENGTH).and_then(Ttlv::as_int),
+    })
+}
+
+fn unsupported_format() -> KmipError {
+    KmipError::new(
+        ResultReason::KEY_FORMAT_TYPE_NOT_SUPPORTED,
+        "this Key Format Type cannot be registered for this object type",
+    )
+}
+
+/// Strips the leading zero bytes of a two's-complement positive integer.
+fn unsigned(b: &[u8]) -> Vec<u8> {
+    let i = b.iter().position(|x| *x != 0).unwrap_or(b.len().saturating_sub(1));
+    b[i..].to_vec()
+}
+
+fn symmetric(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
+    let value = match kb.format {
+        Kft::RAW => kb.material.as_bytes(),
+        Kft::TRANSPARENT_SYMMETRIC_KEY => kb.material.find(Tag::KEY).and_then(Ttlv::as_bytes),
+        _ => return Err(unsupported_format()),
+    }
+    .ok_or_else(|| KmipError::invalid("Key Material"))?;
+    let alg = kb.alg.ok_or_else(|| KmipError::missing("Cryptographic Algorithm"))?;
+    let kt = match objects::key_type_of(alg) {
+        Some(kt) if softhsm::attr::SECRET_KEY_TYPES.contains(&kt) => kt,
+        _ => return Err(KmipError::invalid("Cryptographic Algorithm for a symmetric key")),
+    };
+    if let Some(bits) = kb.bits {
+        if bits as usize != value.len() * 8 {
+            return Err(KmipError::invalid("Cryptographic Length (does not match the key)"));
+        }
+    }
+    raw.push((ck::CKA_KEY_TYPE, enc_ulong(kt)));
+    raw.push((ck::CKA_VALUE, value.to_vec()));
+    Ok(())
+}
+
+fn rsa_private_components(der: &[u8], pkcs1: bool) -> Result<softhsm::crypto::RsaComponents> {
+    use softhsm::crypto::{private_key_from_pkcs8, ParsedPrivateKey};
+    let p8: Zeroizing<Vec<u8>> = if pkcs1 {
+        // PrivateKeyInfo { version 0, rsaEncryption with NULL parameters, the RSAPrivateKey }.
+        let alg = softhsm::der::tlv(
+            0x30,
+            &[
+                &[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01][..],
+                &[0x05, 0x00],
+            ]
+            .concat(),
+        );
+        let body = [&[0x02, 0x01, 0x00][..], &alg, &softhsm::der::tlv(0x04, der)].concat();
+        Zeroizing::new(softhsm::der::tlv(0x30, &body))
+    } else {
+        Zeroizing::new(der.to_vec())
+    };
+    match private_key_from_pkcs8(&p8) {
+        Ok(ParsedPrivateKey::Rsa(k)) => Ok(k.components()),
+        _ => Err(KmipError::invalid("Key Material (not an RSA private key)")),
+    }
+}
+
+fn private_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
+    use softhsm::crypto::{private_key_from_pkcs8, ParsedPrivateKey};
+    let der = kb.material.as_bytes();
+    match (kb.format, der) {
+        (Kft::PKCS_1, Some(der)) | (Kft::PKCS_8, Some(der)) if kb.alg != Some(Alg::EC) && kb.alg != Some(Alg::ECDSA) => {
+            let c = rsa_private_components(der, kb.format == Kft::PKCS_1)?;
+            raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
+            for (ty, v) in [
+                (ck::CKA_MODULUS, &c.n),
+                (ck::CKA_PUBLIC_EXPONENT, &c.e),
+                (ck::CKA_PRIVATE_EXPONENT, &c.d),
+                (ck::CKA_PRIME_1, &c.p),
+                (ck::CKA_PRIME_2, &c.q),
+                (ck::CKA_EXPONENT_1, &c.dp),
+                (ck::CKA_EXPONENT_2, &c.dq),
+                (ck::CKA_COEFFICIENT, &c.qinv),
+            ] {
+                raw.push((ty, v.clone()));
+            }
+            Ok(())
+        }
+        (Kft::PKCS_8, Some(der)) => match private_key_from_pkcs8(der) {
+            Ok(ParsedPrivateKey::Ec(k)) => {
+                raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_EC)));
+                raw.push((ck::CKA_EC_PARAMS, k.curve().oid_der().to_vec()));
+                raw.push((ck::CKA_VALUE, k.scalar().to_vec()));
+                Ok(())
+            }
+            _ => Err(KmipError::invalid("Key Material (not a supported private key)")),
+        },
+        (Kft::TRANSPARENT_RSA_PRIVATE_KEY, None) => {
+            raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
+            for (tag, ty) in [
+                (Tag::MODULUS, ck::CKA_MODULUS),
+                (Tag::PUBLIC_EXPONENT, ck::CKA_PUBLIC_EXPONENT),
+                (Tag::PRIVATE_EXPONENT, ck::CKA_PRIVATE_EXPONENT),
+                (Tag::P, ck::CKA_PRIME_1),
+                (Tag::Q, ck::CKA_PRIME_2),
+                (Tag::PRIME_EXPONENT_P, ck::CKA_EXPONENT_1),
+                (Tag::PRIME_EXPONENT_Q, ck::CKA_EXPONENT_2),
+                (Tag::CRT_COEFFICIENT, ck::CKA_COEFFICIENT),
+            ] {
+                if let Some(v) = kb.material.find(tag).and_then(Ttlv::as_bytes) {
+                    raw.push((ty, unsigned(v)));
+                }
+            }
+            Ok(())
+        }
+        _ => Err(unsupported_format()),
+    }
+}
+
+/// The INTEGER contents of a DER RSAPublicKey { modulus, publicExponent }.
+fn rsa_public_der(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let tag = *b.first()?;
+        let first = *b.get(1)?;
+        let (len, hdr) = if first < 0x80 {
+            (first as usize, 2)
+        } else {
+            let n = (first & 0x7F) as usize;
+            if n == 0 || n > 4 {
+                return None;
+            }
+            let mut l = 0usize;
+            for i in 0..n {
+                l = (l << 8) | *b.get(2 + i)? as usize;
+            }
+            (l, 2 + n)
+        };
+        let body = b.get(hdr..hdr.checked_add(len)?)?;
+        Some((tag, body, &b[hdr + len..]))
+    }
+    let (t, seq, _) = tlv(der)?;
+    let (t1, n, rest) = tlv(seq)?;
+    let (t2, e, _) = tlv(rest)?;
+    (t == 0x30 && t1 == 0x02 && t2 == 0x02).then(|| (unsigned(n), unsigned(e)))
+}
+
+fn public_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
+    match kb.format {
+        Kft::PKCS_1 => {
+            let (n, e) = kb
+                .material
+                .as_bytes()
+                .and_then(rsa_public_der)
+                .ok_or_else(|| KmipError::invalid("Key Material (not an RSAPublicKey)"))?;
+            raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
+            raw.push((ck::CKA_MODULUS, n));
+            raw.push((ck::CKA_PUBLIC_EXPONENT, e));
+            Ok(())
+        }
+        Kft::TRANSPARENT_RSA_PUBLIC_KEY => {
+            let get = |t| kb.material.find(t).and_then(Ttlv::as_bytes).map(unsigned);
+            raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
+            raw.push((ck::CKA_MODULUS, get(Tag::MODULUS).ok_or_else(|| KmipError::missing("Modulus"))?));
+            raw.push((
+                ck::CKA_PUBLIC_EXPONENT,
+                get(Tag::PUBLIC_EXPONENT).ok_or_else(|| KmipError::missing("Public Exponent"))?,
+            ));
+            Ok(())
+        }
+        _ => Err(unsupported_format()),
+    }
+}
+
+fn certificate(object: &Ttlv, raw: &mut Raw) -> Result<()> {
+    use x509_cert::der::{Decode, Encode};
+    let value = object
+        .find(Tag::CERTIFICATE_VALUE)
+        .and_then(Ttlv::as_bytes)
+        .ok_or_else(|| KmipError::missing("Certificate Value"))?;
+    let cert = x509_cert::Certificate::from_der(value)
+        .map_err(|_| KmipError::invalid("Certificate Value (not a DER X.509 certificate)"))?;
+    let tbs = &cert.tbs_certificate;
+    let enc = |r: std::result::Result<Vec<u8>, _>| r.map_err(|_: x509_cert::der::Error| KmipError::invalid("Certificate Value"));
+    raw.push((ck::CKA_CERTIFICATE_TYPE, enc_ulong(ck::CKC_X_509)));
+    raw.push((ck::CKA_SUBJECT, enc(tbs.subject.to_der())?));
+    raw.push((ck::CKA_ISSUER, enc(tbs.issuer.to_der())?));
+    raw.push((ck::CKA_SERIAL_NUMBER, enc(tbs.serial_number.to_der())?));
+    raw.push((ck::CKA_VALUE, value.to_vec()));
+    Ok(())
+}
+
+pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+    let ot = payload
+        .find(Tag::OBJECT_TYPE)
+        .and_then(Ttlv::as_enum)
+        .map(ObjectType)
+        .ok_or_else(|| KmipError::missing("Object Type"))?;
+    let (class, app) = class_of(ot).ok_or_else(|| KmipError::unsupported("this Object Type"))?;
+    let mut attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
+    check_client_attrs(&attrs, ot)?;
+    let object_tag = match ot {
+        ObjectType::SYMMETRIC_KEY => Tag::SYMMETRIC_KEY,
+        ObjectType::PRIVATE_KEY => Tag::PRIVATE_KEY,
+        ObjectType::PUBLIC_KEY => Tag::PUBLIC_KEY,
+        ObjectType::CERTIFICATE => Tag::CERTIFICATE,
+        ObjectType::SECRET_DATA => Tag::SECRET_DATA,
+        _ => Tag::OPAQUE_OBJECT,
+    };
+    let object = payload
+        .find(object_tag)
+        .ok_or_else(|| KmipError::missing("the object to register"))?;
+    // The key block's algorithm and length are attributes of the new object.
+    let mut extra: Raw = Vec::new();
+    let def = |n| attributes::by_name(n).expect("in table");
+    match ot {
+        ObjectType::SYMMETRIC_KEY | ObjectType::PRIVATE_KEY | ObjectType::PUBLIC_KEY => {
+            let kb = key_block(object)?;
+            if let (Some(a), None) = (kb.alg, attributes::first(&attrs, "Cryptographic Algorithm")) {
+                attrs.push(Attribute::new(def("Cryptographic Algorithm"), Value::Enumeration(a.0)));
+            }
+            if let (Some(b), None) = (kb.bits, attributes::first(&attrs, "Cryptographic Length")) {
+                attrs.push(Attribute::new(def("Cryptographic Length"), Value::Integer(b)));
+            }
+            match ot {
+                ObjectType::SYMMETRIC_KEY => symmetric(&kb, &mut extra)?,
+                ObjectType::PRIVATE_KEY => private_key(&kb, &mut extra)?,
+                _ => public_key(&kb, &mut extra)?,
+            }
+        }
+        ObjectType::CERTIFICATE => certificate(object, &mut extra)?,
+        ObjectType::SECRET_DATA => {
+            let kb = key_block(object)?;
+            let v = kb.material.as_bytes().ok_or_else(|| KmipError::invalid("Key Material"))?;
+            extra.push((ck::CKA_VALUE, v.to_vec()));
+            let kind = object.find(Tag::SECRET_DATA_TYPE).and_then(Ttlv::as_enum).unwrap_or(2);
+            attrs.push(Attribute {
+                name: "x-softhsm-secret-data-type".into(),
+                index: 0,
+                value: Ttlv::enumeration(Tag::ATTRIBUTE_VALUE, kind),
+            });
+        }
+        _ => {
+            let v = object
+                .find(Tag::OPAQUE_DATA_VALUE)
+                .and_then(Ttlv::as_bytes)
+                .ok_or_else(|| KmipError::missing("Opaque Data Value"))?;
+            extra.push((ck::CKA_VALUE, v.to_vec()));
+        }
+    }
+    let mut raw = base_template(class, &attrs)?;
+    if let Some(app) = app {
+        raw.push((ck::CKA_APPLICATION, app.as_bytes().to_vec()));
+    }
+    raw.extend(extra);
+    let h = ctx.kmip.hsm.create_object(ctx.session, &raw)?;
+    let m = ctx.load_handle(h)?;
+    log::info!("registered {:?} object {}", ot, m.uid);
+    ctx.placeholder = Some(m.uid.clone());
+    Ok(vec![ctx.uid_item(&m.uid)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsa_public_key_der_reads_both_integers() {
+        // SEQUENCE { INTEGER 0x00C1, INTEGER 0x010001 }
+        let der = [0x30, 0x09, 0x02, 0x02, 0x00, 0xC1, 0x02, 0x03, 0x01, 0x00, 0x01];
+        assert_eq!(rsa_public_der(&der), Some((vec![0xC1], vec![1, 0, 1])));
+        assert_eq!(rsa_public_der(&der[..8]), None, "truncated input is refused");
+    }
+}
