@@ -9,8 +9,10 @@
 //! [`binary`] before anything is allocated for it.
 
 pub mod binary;
+pub mod enums;
 pub mod json;
 pub mod names;
+mod tags;
 pub mod xml;
 
 /// A KMIP tag: three bytes on the wire, `0x42xxxx` for the standard ones, `0x54xxxx` for
