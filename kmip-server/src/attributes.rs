@@ -5,7 +5,7 @@
 //! - 1.x: `Attribute { Attribute Name, Attribute Index?, Attribute Value }`, inside a
 //!   `Template-Attribute` (or bare in Get Attributes responses);
 //! - 2.x: an `Attributes` structure whose children are the attribute values under their own
-//!   tags, with custom attributes as `Vendor Attribute { Vendor Identification, Attribute Name,
+//!   tags, with custom attributes as `Attribute { Vendor Identification, Attribute Name,
 //!   Attribute Value }`.
 //!
 //! A 1.x custom attribute `x-name` is the 2.x vendor attribute (`x`, `name`), so an attribute
@@ -14,7 +14,7 @@
 
 use crate::error::{KmipError, Result};
 use crate::ttlv::{Tag, Ttlv, Value};
-use crate::version::{Version, V1_0, V1_1, V1_2, V1_3, V1_4, V2_0};
+use crate::version::{Version, V1_0, V1_1, V1_2, V1_3, V1_4, V2_0, V2_1};
 
 /// Clients may not set it (the server does).
 pub const SERVER: u8 = 1 << 0;
@@ -41,7 +41,7 @@ pub struct AttrDef {
 impl AttrDef {
     /// Whether a client of version `v` knows this attribute (and may be sent it).
     pub fn in_version(&self, v: Version) -> bool {
-        v >= self.since && self.until.is_none_or(|u| v < u)
+        v >= self.since && self.until.map_or(true, |u| v < u)
     }
 }
 
@@ -124,9 +124,6 @@ attr_table! {
     "Rotate Offset", ROTATE_OFFSET, V2_1, N, 0;
 }
 
-/// Attribute that only KMIP 1.3 and older send (deprecated, kept for old clients).
-pub const V1_3_ONLY: Version = V1_3;
-
 /// The definition by 1.x name.
 pub fn by_name(name: &str) -> Option<&'static AttrDef> {
     ATTRIBUTES.iter().find(|d| d.name == name)
@@ -166,14 +163,21 @@ impl Attribute {
         by_name(&self.name)
     }
 
-    /// Reads one 1.x `Attribute` structure.
+    /// Reads one 1.x `Attribute` structure (or a 2.x vendor attribute, which has the same
+    /// tag and a Vendor Identification).
     pub fn from_v1(item: &Ttlv) -> Result<Attribute> {
+        if item.find(Tag::VENDOR_IDENTIFICATION).is_some() {
+            return Attribute::from_v2(item);
+        }
         let name = item
             .find(Tag::ATTRIBUTE_NAME)
             .and_then(Ttlv::as_text)
             .ok_or_else(|| KmipError::missing("Attribute Name"))?;
         let index = match item.find(Tag::ATTRIBUTE_INDEX) {
-            Some(i) => i.as_int().filter(|i| *i >= 0).ok_or_else(|| KmipError::invalid("Attribute Index"))?,
+            Some(i) => i
+                .as_int()
+                .filter(|i| *i >= 0)
+                .ok_or_else(|| KmipError::invalid("Attribute Index"))?,
             None => 0,
         };
         let value = item.find(Tag::ATTRIBUTE_VALUE);
@@ -201,7 +205,7 @@ impl Attribute {
 
     /// Reads one child of a 2.x `Attributes` structure.
     pub fn from_v2(item: &Ttlv) -> Result<Attribute> {
-        if item.tag == Tag::VENDOR_ATTRIBUTE {
+        if item.tag == Tag::ATTRIBUTE {
             let vendor = item
                 .find(Tag::VENDOR_IDENTIFICATION)
                 .and_then(Ttlv::as_text)
@@ -248,7 +252,7 @@ impl Attribute {
         if self.def().is_none() {
             let (vendor, name) = self.name.split_once('-').unwrap_or(("x", &self.name));
             return Ttlv::structure(
-                Tag::VENDOR_ATTRIBUTE,
+                Tag::ATTRIBUTE,
                 vec![
                     Ttlv::text(Tag::VENDOR_IDENTIFICATION, vendor),
                     Ttlv::text(Tag::ATTRIBUTE_NAME, name),
@@ -344,10 +348,7 @@ mod tests {
     #[test]
     fn attributes_a_version_lacks_are_not_written() {
         let fresh = Attribute::new(by_name("Fresh").unwrap(), Value::Boolean(true));
-        let name = Attribute::new(
-            by_name("Object Group").unwrap(),
-            Value::TextString("g".into()),
-        );
+        let name = Attribute::new(by_name("Object Group").unwrap(), Value::TextString("g".into()));
         let list = [fresh, name];
         assert_eq!(write_list(&list, V1_0).len(), 1, "a 1.0 client never sees Fresh");
         assert_eq!(write_list(&list, V2_1).len(), 2);

@@ -24,7 +24,9 @@ pub struct Kmip {
 
 impl std::fmt::Debug for Kmip {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Kmip").field("tokens", &self.tokens.keys()).finish()
+        f.debug_struct("Kmip")
+            .field("tokens", &self.tokens.keys())
+            .finish()
     }
 }
 
@@ -77,7 +79,10 @@ impl Kmip {
                 log::info!("undecodable request: {e}");
                 return binary::encode(&message::error_response(
                     None,
-                    KmipError::new(ResultReason::INVALID_MESSAGE, format!("the message does not decode: {e}")),
+                    KmipError::new(
+                        ResultReason::INVALID_MESSAGE,
+                        format!("the message does not decode: {e}"),
+                    ),
                 ));
             }
         };

@@ -59,7 +59,9 @@ impl KmipError {
             return self.reason;
         }
         match self.reason {
-            R::OBJECT_NOT_FOUND | R::ATTRIBUTE_NOT_FOUND | R::ATTRIBUTE_INSTANCE_NOT_FOUND => R::ITEM_NOT_FOUND,
+            R::OBJECT_NOT_FOUND | R::ATTRIBUTE_NOT_FOUND | R::ATTRIBUTE_INSTANCE_NOT_FOUND => {
+                R::ITEM_NOT_FOUND
+            }
             R::WRONG_KEY_LIFECYCLE_STATE | R::OBJECT_DESTROYED => R::ILLEGAL_OPERATION,
             R::READ_ONLY_ATTRIBUTE | R::ATTRIBUTE_READ_ONLY => R::PERMISSION_DENIED,
             R::BAD_CRYPTOGRAPHIC_PARAMETERS | R::UNSUPPORTED_CRYPTOGRAPHIC_PARAMETERS => R::INVALID_FIELD,
@@ -76,7 +78,7 @@ impl KmipError {
             R::UNSUPPORTED_PROTOCOL_VERSION | R::CODEC_ERROR | R::UNKNOWN_TAG | R::UNKNOWN_ENUMERATION => {
                 R::INVALID_MESSAGE
             }
-            R::NOT_AUTHORISED | R::BAD_PASSWORD => R::PERMISSION_DENIED,
+            R::NOT_AUTHORIZED | R::BAD_PASSWORD => R::PERMISSION_DENIED,
             R::SERVER_LIMIT_EXCEEDED | R::INTERNAL_SERVER_ERROR => R::GENERAL_FAILURE,
             _ => R::GENERAL_FAILURE,
         }
@@ -186,7 +188,10 @@ mod tests {
             assert_eq!(from_core(e), r, "{e:?}");
         }
         // Decrypt failures stay opaque.
-        assert_eq!(KmipError::from(Core::EncryptedDataInvalid).message, "decryption failed");
+        assert_eq!(
+            KmipError::from(Core::EncryptedDataInvalid).message,
+            "decryption failed"
+        );
     }
 
     #[test]

@@ -7,4 +7,11 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attributes;
+pub mod dispatch;
+pub mod error;
+pub mod message;
+pub mod objects;
+pub mod ops;
 pub mod ttlv;
+pub mod version;

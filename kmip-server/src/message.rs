@@ -86,7 +86,10 @@ pub fn parse_request(msg: &Ttlv) -> Result<Request> {
         let cv = a.find(Tag::CREDENTIAL)?.find(Tag::CREDENTIAL_VALUE)?;
         Some((
             cv.find(Tag::USERNAME)?.as_text()?.to_string(),
-            cv.find(Tag::PASSWORD).and_then(Ttlv::as_text).unwrap_or("").to_string(),
+            cv.find(Tag::PASSWORD)
+                .and_then(Ttlv::as_text)
+                .unwrap_or("")
+                .to_string(),
         ))
     });
     let client_correlation = h

@@ -43,7 +43,6 @@ pub const ALGORITHMS: &[(Alg, u64)] = &[
     (Alg::HMAC_SHA512, ck::CKK_SHA512_HMAC),
     (Alg::HMAC_MD5, ck::CKK_MD5_HMAC),
     (Alg::ED25519, ck::CKK_EC_EDWARDS),
-    (Alg::X25519, ck::CKK_EC_MONTGOMERY),
 ];
 
 pub fn key_type_of(alg: Alg) -> Option<u64> {
@@ -190,7 +189,11 @@ impl Managed {
 
     /// The attributes kept in the blob: everything that is not derived from PKCS#11.
     pub fn stored_attrs(&self) -> Vec<Attribute> {
-        self.attrs.iter().filter(|a| !is_derived(&a.name)).cloned().collect()
+        self.attrs
+            .iter()
+            .filter(|a| !is_derived(&a.name))
+            .cloned()
+            .collect()
     }
 }
 
@@ -258,10 +261,13 @@ fn ec_bits(params: &[u8]) -> Option<i32> {
 impl Ctx<'_> {
     /// The handle of object `uid`; Item Not Found if there is none on this client's token.
     pub fn handle(&self, uid: &str) -> Result<u64> {
-        self.kmip.hsm.object_by_uid(self.session, uid).map_err(|e| match e {
-            softhsm::Error::ObjectHandleInvalid => KmipError::not_found(&format!("object {uid}")),
-            other => other.into(),
-        })
+        self.kmip
+            .hsm
+            .object_by_uid(self.session, uid)
+            .map_err(|e| match e {
+                softhsm::Error::ObjectHandleInvalid => KmipError::not_found(&format!("object {uid}")),
+                other => other.into(),
+            })
     }
 
     /// Reads object `uid` with all its KMIP attributes.
@@ -284,15 +290,24 @@ impl Ctx<'_> {
         let stored_state = ulong(p11attr::CKA_SOFTHSM_STATE).unwrap_or(p11attr::state::ACTIVE);
         let mut a: Vec<Attribute> = Vec::new();
         let def = |n| attributes::by_name(n).expect("attribute table names");
-        a.push(Attribute::new(def("Unique Identifier"), Value::TextString(uid.clone())));
-        a.push(Attribute::new(def("Object Type"), Value::Enumeration(object_type.0)));
+        a.push(Attribute::new(
+            def("Unique Identifier"),
+            Value::TextString(uid.clone()),
+        ));
+        a.push(Attribute::new(
+            def("Object Type"),
+            Value::Enumeration(object_type.0),
+        ));
         if let Some(kt) = key_type {
             let stored_alg = attributes::first(&stored, "Cryptographic Algorithm")
                 .and_then(Ttlv::as_enum)
                 .map(Alg)
                 .filter(|s| key_type_of(*s) == Some(kt));
             if let Some(alg) = stored_alg.or_else(|| alg_of(kt)) {
-                a.push(Attribute::new(def("Cryptographic Algorithm"), Value::Enumeration(alg.0)));
+                a.push(Attribute::new(
+                    def("Cryptographic Algorithm"),
+                    Value::Enumeration(alg.0),
+                ));
             }
             let bits = match kt {
                 ck::CKK_RSA => ulong(ck::CKA_MODULUS_BITS).map(|b| b as i32),
@@ -301,13 +316,17 @@ impl Ctx<'_> {
                 }
                 _ => ulong(ck::CKA_VALUE_LEN).map(|b| (b * 8) as i32),
             };
-            let bits = bits.or_else(|| attributes::first(&stored, "Cryptographic Length").and_then(Ttlv::as_int));
+            let bits =
+                bits.or_else(|| attributes::first(&stored, "Cryptographic Length").and_then(Ttlv::as_int));
             if let Some(bits) = bits {
                 a.push(Attribute::new(def("Cryptographic Length"), Value::Integer(bits)));
             }
         }
         if attributes::first(&stored, "Cryptographic Usage Mask").is_none()
-            && matches!(class, ck::CKO_SECRET_KEY | ck::CKO_PUBLIC_KEY | ck::CKO_PRIVATE_KEY)
+            && matches!(
+                class,
+                ck::CKO_SECRET_KEY | ck::CKO_PUBLIC_KEY | ck::CKO_PRIVATE_KEY
+            )
         {
             let m = mask_from_flags(flag, class == ck::CKO_SECRET_KEY);
             a.push(Attribute::new(def("Cryptographic Usage Mask"), Value::Integer(m)));
@@ -316,7 +335,10 @@ impl Ctx<'_> {
             // The core's rule, applied now, so a passed Activation Date reads as Active.
             let mut probe = softhsm::object::Object::default();
             probe.set_ulong(p11attr::CKA_SOFTHSM_STATE, stored_state);
-            for ty in [p11attr::CKA_SOFTHSM_ACTIVATION_DATE, p11attr::CKA_SOFTHSM_DEACTIVATION_DATE] {
+            for ty in [
+                p11attr::CKA_SOFTHSM_ACTIVATION_DATE,
+                p11attr::CKA_SOFTHSM_DEACTIVATION_DATE,
+            ] {
                 if let Some(v) = ulong(ty) {
                     probe.set_ulong(ty, v);
                 }

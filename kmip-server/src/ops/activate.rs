@@ -17,7 +17,11 @@ pub fn activate(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             "only a Pre-Active object can be activated",
         ));
     }
-    ctx.set_lifecycle(&m, Some(state::ACTIVE), &[(p11attr::CKA_SOFTHSM_ACTIVATION_DATE, now())])?;
+    ctx.set_lifecycle(
+        &m,
+        Some(state::ACTIVE),
+        &[(p11attr::CKA_SOFTHSM_ACTIVATION_DATE, now())],
+    )?;
     let m = ctx.load(&uid)?;
     ctx.save(&m, m.stored_attrs())?;
     log::info!("activated {uid}");

@@ -17,7 +17,11 @@ fn referenced_names(payload: &Ttlv) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for t in payload.items() {
         if t.tag == Tag::ATTRIBUTE_NAME {
-            out.push(t.as_text().ok_or_else(|| KmipError::invalid("Attribute Name"))?.to_string());
+            out.push(
+                t.as_text()
+                    .ok_or_else(|| KmipError::invalid("Attribute Name"))?
+                    .to_string(),
+            );
         } else if t.tag == Tag::ATTRIBUTE_REFERENCE {
             if let Some(tag) = t.as_enum() {
                 let def = attributes::by_tag(Tag(tag)).ok_or_else(|| {
@@ -93,9 +97,15 @@ fn check_writable(m: &Managed, a: &Attribute, adding: bool) -> Result<()> {
         return if attributes::is_custom(&a.name) && !(a.name.starts_with("y-") && adding) {
             Ok(())
         } else if a.name.starts_with("y-") {
-            Err(KmipError::new(ResultReason::ATTRIBUTE_READ_ONLY, "y- attributes are set by the server"))
+            Err(KmipError::new(
+                ResultReason::ATTRIBUTE_READ_ONLY,
+                "y- attributes are set by the server",
+            ))
         } else {
-            Err(KmipError::new(ResultReason::UNSUPPORTED_ATTRIBUTE, format!("unknown attribute {}", a.name)))
+            Err(KmipError::new(
+                ResultReason::UNSUPPORTED_ATTRIBUTE,
+                format!("unknown attribute {}", a.name),
+            ))
         };
     };
     if def.flags & (attributes::SERVER | attributes::INITIAL) != 0 {
@@ -139,7 +149,10 @@ fn write(ctx: &Ctx<'_>, m: &Managed, attrs: Vec<Attribute>) -> Result<()> {
         ctx.set_lifecycle(m, None, &dates)?;
     }
     let mut flags = Vec::new();
-    for (name, ty) in [("Sensitive", ck::CKA_SENSITIVE), ("Extractable", ck::CKA_EXTRACTABLE)] {
+    for (name, ty) in [
+        ("Sensitive", ck::CKA_SENSITIVE),
+        ("Extractable", ck::CKA_EXTRACTABLE),
+    ] {
         let new = attributes::first(&attrs, name).and_then(Ttlv::as_bool);
         if new.is_some() && new != m.first(name).and_then(Ttlv::as_bool) {
             flags.push((ty, enc_bool(new.unwrap_or(false))));
@@ -153,7 +166,10 @@ fn write(ctx: &Ctx<'_>, m: &Managed, attrs: Vec<Attribute>) -> Result<()> {
 
 /// The single value a 2.x New Attribute / Current Attribute structure holds.
 fn inner_attribute(t: &Ttlv) -> Result<Attribute> {
-    let item = t.items().first().ok_or_else(|| KmipError::missing("the attribute"))?;
+    let item = t
+        .items()
+        .first()
+        .ok_or_else(|| KmipError::missing("the attribute"))?;
     Attribute::from_v2(item)
 }
 
@@ -167,7 +183,7 @@ pub fn add_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     };
     check_writable(&m, &a, true)?;
     let existing = m.attrs.iter().filter(|x| x.name == a.name).count();
-    let multi = a.def().is_none_or(|d| d.flags & attributes::MULTI != 0);
+    let multi = a.def().map_or(true, |d| d.flags & attributes::MULTI != 0);
     if existing > 0 && !multi {
         return Err(KmipError::new(
             ResultReason::ATTRIBUTE_SINGLE_VALUED,
@@ -189,7 +205,11 @@ pub fn add_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
 pub fn set_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
-    let a = inner_attribute(payload.find(Tag::NEW_ATTRIBUTE).ok_or_else(|| KmipError::missing("New Attribute"))?)?;
+    let a = inner_attribute(
+        payload
+            .find(Tag::NEW_ATTRIBUTE)
+            .ok_or_else(|| KmipError::missing("New Attribute"))?,
+    )?;
     check_writable(&m, &a, true)?;
     if a.def().is_some_and(|d| d.flags & attributes::MULTI != 0) {
         return Err(KmipError::new(
@@ -197,7 +217,11 @@ pub fn set_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             format!("{} is multi-valued: use Add Attribute", a.name),
         ));
     }
-    let mut all: Vec<Attribute> = m.stored_attrs().into_iter().filter(|x| x.name != a.name).collect();
+    let mut all: Vec<Attribute> = m
+        .stored_attrs()
+        .into_iter()
+        .filter(|x| x.name != a.name)
+        .collect();
     all.push(a);
     write(ctx, &m, all)?;
     ctx.placeholder = Some(uid.clone());
@@ -211,7 +235,10 @@ pub fn modify_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
         (Some(t), _) => (Attribute::from_v1(t)?, None),
         (None, Some(t)) => (
             inner_attribute(t)?,
-            payload.find(Tag::CURRENT_ATTRIBUTE).map(inner_attribute).transpose()?,
+            payload
+                .find(Tag::CURRENT_ATTRIBUTE)
+                .map(inner_attribute)
+                .transpose()?,
         ),
         _ => return Err(KmipError::missing("Attribute")),
     };
@@ -254,23 +281,42 @@ pub fn delete_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     // 1.x: Attribute Name and Index; 2.x: Current Attribute or Attribute Reference.
-    let (name, index, value): (String, i32, Option<Value>) = if let Some(n) = payload.find(Tag::ATTRIBUTE_NAME) {
-        let idx = payload.find(Tag::ATTRIBUTE_INDEX).and_then(Ttlv::as_int).unwrap_or(0);
-        (n.as_text().ok_or_else(|| KmipError::invalid("Attribute Name"))?.to_string(), idx, None)
-    } else if let Some(c) = payload.find(Tag::CURRENT_ATTRIBUTE) {
-        let a = inner_attribute(c)?;
-        (a.name, 0, Some(a.value.value))
-    } else {
-        let names = referenced_names(payload)?;
-        (names.into_iter().next().ok_or_else(|| KmipError::missing("the attribute to delete"))?, 0, None)
-    };
+    let (name, index, value): (String, i32, Option<Value>) =
+        if let Some(n) = payload.find(Tag::ATTRIBUTE_NAME) {
+            let idx = payload
+                .find(Tag::ATTRIBUTE_INDEX)
+                .and_then(Ttlv::as_int)
+                .unwrap_or(0);
+            (
+                n.as_text()
+                    .ok_or_else(|| KmipError::invalid("Attribute Name"))?
+                    .to_string(),
+                idx,
+                None,
+            )
+        } else if let Some(c) = payload.find(Tag::CURRENT_ATTRIBUTE) {
+            let a = inner_attribute(c)?;
+            (a.name, 0, Some(a.value.value))
+        } else {
+            let names = referenced_names(payload)?;
+            (
+                names
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| KmipError::missing("the attribute to delete"))?,
+                0,
+                None,
+            )
+        };
     let probe = Attribute {
         name: name.clone(),
         index,
         value: Ttlv::new(Tag::ATTRIBUTE_VALUE, Value::Boolean(false)),
     };
     if let Some(def) = probe.def() {
-        if def.flags & (attributes::SERVER | attributes::KEEP | attributes::INITIAL) != 0 || crate::objects::is_derived(&name) {
+        if def.flags & (attributes::SERVER | attributes::KEEP | attributes::INITIAL) != 0
+            || crate::objects::is_derived(&name)
+        {
             return Err(KmipError::new(
                 ResultReason::ATTRIBUTE_READ_ONLY,
                 format!("{name} cannot be deleted"),
@@ -293,7 +339,10 @@ pub fn delete_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
     };
     let removed = all.remove(i);
     // Later instances of the same attribute move down one index.
-    for x in all.iter_mut().filter(|x| x.name == name && x.index > removed.index) {
+    for x in all
+        .iter_mut()
+        .filter(|x| x.name == name && x.index > removed.index)
+    {
         x.index -= 1;
     }
     write(ctx, &m, all)?;
@@ -311,7 +360,10 @@ pub fn check(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     if let Some(mask) = payload.find(Tag::CRYPTOGRAPHIC_USAGE_MASK).and_then(Ttlv::as_int) {
-        let have = m.first("Cryptographic Usage Mask").and_then(Ttlv::as_int).unwrap_or(0);
+        let have = m
+            .first("Cryptographic Usage Mask")
+            .and_then(Ttlv::as_int)
+            .unwrap_or(0);
         if have & mask != mask {
             return Err(KmipError::new(
                 ResultReason::INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK,

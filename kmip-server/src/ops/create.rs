@@ -83,16 +83,29 @@ pub fn base_template(class: u64, attrs: &[Attribute]) -> Result<Vec<(AttrType, V
     if let Some(d) = deactivation {
         raw.push((p11attr::CKA_SOFTHSM_DEACTIVATION_DATE, enc_ulong(d.max(0) as u64)));
     }
-    if matches!(class, ck::CKO_SECRET_KEY | ck::CKO_PUBLIC_KEY | ck::CKO_PRIVATE_KEY) {
+    if matches!(
+        class,
+        ck::CKO_SECRET_KEY | ck::CKO_PUBLIC_KEY | ck::CKO_PRIVATE_KEY
+    ) {
         let mask = int_attr(attrs, "Cryptographic Usage Mask").unwrap_or(0);
         raw.extend(objects::usage_template(mask, class));
     }
     if matches!(class, ck::CKO_SECRET_KEY | ck::CKO_PRIVATE_KEY) {
-        raw.push((ck::CKA_SENSITIVE, enc_bool(bool_attr(attrs, "Sensitive").unwrap_or(false))));
-        raw.push((ck::CKA_EXTRACTABLE, enc_bool(bool_attr(attrs, "Extractable").unwrap_or(true))));
+        raw.push((
+            ck::CKA_SENSITIVE,
+            enc_bool(bool_attr(attrs, "Sensitive").unwrap_or(false)),
+        ));
+        raw.push((
+            ck::CKA_EXTRACTABLE,
+            enc_bool(bool_attr(attrs, "Extractable").unwrap_or(true)),
+        ));
     }
     let def = |n| attributes::by_name(n).expect("attribute table names");
-    let mut stored: Vec<Attribute> = attrs.iter().filter(|a| !objects::is_derived(&a.name)).cloned().collect();
+    let mut stored: Vec<Attribute> = attrs
+        .iter()
+        .filter(|a| !objects::is_derived(&a.name))
+        .cloned()
+        .collect();
     stored.push(Attribute::new(def("Initial Date"), Value::DateTime(t_now)));
     stored.push(Attribute::new(def("Last Change Date"), Value::DateTime(t_now)));
     if !stored.iter().any(|a| a.name == "Fresh") {
@@ -130,7 +143,8 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
     check_client_attrs(&attrs, ot)?;
     let alg = algorithm(&attrs)?;
-    let bits = int_attr(&attrs, "Cryptographic Length").ok_or_else(|| KmipError::missing("Cryptographic Length"))?;
+    let bits =
+        int_attr(&attrs, "Cryptographic Length").ok_or_else(|| KmipError::missing("Cryptographic Length"))?;
     if bits <= 0 || bits % 8 != 0 {
         return Err(KmipError::invalid("Cryptographic Length"));
     }
@@ -155,7 +169,10 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     raw.retain(|(t, _)| *t != ck::CKA_CLASS);
     raw.push((ck::CKA_KEY_TYPE, enc_ulong(kt)));
     raw.push((ck::CKA_VALUE_LEN, enc_ulong((bits / 8) as u64)));
-    let h = ctx.kmip.hsm.generate_key(ctx.session, &Mechanism::new(mech), &raw)?;
+    let h = ctx
+        .kmip
+        .hsm
+        .generate_key(ctx.session, &Mechanism::new(mech), &raw)?;
     let m = ctx.load_handle(h)?;
     log::info!("created symmetric key {}", m.uid);
     ctx.placeholder = Some(m.uid.clone());

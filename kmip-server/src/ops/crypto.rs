@@ -52,7 +52,11 @@ fn read_params(t: Option<&Ttlv>) -> Params {
         tag_len: i(Tag::TAG_LENGTH).map(|b| b as usize),
         salt_len: i(Tag::SALT_LENGTH).map(|b| b as u64),
         mgf_hash: e(Tag::MASK_GENERATOR_HASHING_ALGORITHM).map(HashAlg),
-        p_source: t.find(Tag::P_SOURCE).and_then(Ttlv::as_bytes).unwrap_or_default().to_vec(),
+        p_source: t
+            .find(Tag::P_SOURCE)
+            .and_then(Ttlv::as_bytes)
+            .unwrap_or_default()
+            .to_vec(),
     }
 }
 
@@ -64,17 +68,63 @@ fn params(payload: &Ttlv, m: &Managed) -> Params {
     )
 }
 
-/// KMIP Hashing Algorithm → (digest mechanism, MGF1, HMAC mechanism, RSA PKCS#1 signature,
-/// RSA PSS signature, ECDSA signature, output length).
-const HASHES: &[(HashAlg, u64, u64, u64, u64, u64, u64, usize)] = &[
-    (HashAlg::SHA_1, ck::CKM_SHA_1, ck::CKG_MGF1_SHA1, ck::CKM_SHA_1_HMAC, ck::CKM_SHA1_RSA_PKCS, ck::CKM_SHA1_RSA_PKCS_PSS, ck::CKM_ECDSA_SHA1, 20),
-    (HashAlg::SHA_224, ck::CKM_SHA224, ck::CKG_MGF1_SHA224, ck::CKM_SHA224_HMAC, ck::CKM_SHA224_RSA_PKCS, ck::CKM_SHA224_RSA_PKCS_PSS, ck::CKM_ECDSA_SHA224, 28),
-    (HashAlg::SHA_256, ck::CKM_SHA256, ck::CKG_MGF1_SHA256, ck::CKM_SHA256_HMAC, ck::CKM_SHA256_RSA_PKCS, ck::CKM_SHA256_RSA_PKCS_PSS, ck::CKM_ECDSA_SHA256, 32),
-    (HashAlg::SHA_384, ck::CKM_SHA384, ck::CKG_MGF1_SHA384, ck::CKM_SHA384_HMAC, ck::CKM_SHA384_RSA_PKCS, ck::CKM_SHA384_RSA_PKCS_PSS, ck::CKM_ECDSA_SHA384, 48),
-    (HashAlg::SHA_512, ck::CKM_SHA512, ck::CKG_MGF1_SHA512, ck::CKM_SHA512_HMAC, ck::CKM_SHA512_RSA_PKCS, ck::CKM_SHA512_RSA_PKCS_PSS, ck::CKM_ECDSA_SHA512, 64),
-];
-
+/// One hash: KMIP Hashing Algorithm → (digest mechanism, MGF1, HMAC mechanism, RSA PKCS#1
+/// signature, RSA PSS signature, ECDSA signature, output length).
 type HashRow = (HashAlg, u64, u64, u64, u64, u64, u64, usize);
+
+/// Every hash the cryptographic operations accept.
+const HASHES: &[HashRow] = &[
+    (
+        HashAlg::SHA_1,
+        ck::CKM_SHA_1,
+        ck::CKG_MGF1_SHA1,
+        ck::CKM_SHA_1_HMAC,
+        ck::CKM_SHA1_RSA_PKCS,
+        ck::CKM_SHA1_RSA_PKCS_PSS,
+        ck::CKM_ECDSA_SHA1,
+        20,
+    ),
+    (
+        HashAlg::SHA_224,
+        ck::CKM_SHA224,
+        ck::CKG_MGF1_SHA224,
+        ck::CKM_SHA224_HMAC,
+        ck::CKM_SHA224_RSA_PKCS,
+        ck::CKM_SHA224_RSA_PKCS_PSS,
+        ck::CKM_ECDSA_SHA224,
+        28,
+    ),
+    (
+        HashAlg::SHA_256,
+        ck::CKM_SHA256,
+        ck::CKG_MGF1_SHA256,
+        ck::CKM_SHA256_HMAC,
+        ck::CKM_SHA256_RSA_PKCS,
+        ck::CKM_SHA256_RSA_PKCS_PSS,
+        ck::CKM_ECDSA_SHA256,
+        32,
+    ),
+    (
+        HashAlg::SHA_384,
+        ck::CKM_SHA384,
+        ck::CKG_MGF1_SHA384,
+        ck::CKM_SHA384_HMAC,
+        ck::CKM_SHA384_RSA_PKCS,
+        ck::CKM_SHA384_RSA_PKCS_PSS,
+        ck::CKM_ECDSA_SHA384,
+        48,
+    ),
+    (
+        HashAlg::SHA_512,
+        ck::CKM_SHA512,
+        ck::CKG_MGF1_SHA512,
+        ck::CKM_SHA512_HMAC,
+        ck::CKM_SHA512_RSA_PKCS,
+        ck::CKM_SHA512_RSA_PKCS_PSS,
+        ck::CKM_ECDSA_SHA512,
+        64,
+    ),
+];
 
 fn hash_row(h: HashAlg) -> Result<&'static HashRow> {
     HASHES
@@ -84,18 +134,30 @@ fn hash_row(h: HashAlg) -> Result<&'static HashRow> {
 }
 
 fn bad_params(what: &str) -> KmipError {
-    KmipError::new(ResultReason::INVALID_FIELD, format!("unsupported Cryptographic Parameters: {what}"))
+    KmipError::new(
+        ResultReason::INVALID_FIELD,
+        format!("unsupported Cryptographic Parameters: {what}"),
+    )
 }
 
 fn random(n: usize) -> Result<Vec<u8>> {
     let mut v = vec![0u8; n];
-    softhsm::crypto::random(&mut v).map_err(|_| KmipError::new(ResultReason::GENERAL_FAILURE, "no randomness"))?;
+    softhsm::crypto::random(&mut v)
+        .map_err(|_| KmipError::new(ResultReason::GENERAL_FAILURE, "no randomness"))?;
     Ok(v)
 }
 
 /// The mechanism for Encrypt/Decrypt, and the IV the server made (RandomIV) if any.
-fn cipher_mechanism(p: &Params, m: &Managed, payload: &Ttlv, encrypt: bool) -> Result<(Mechanism, Option<Vec<u8>>)> {
-    let iv_in = payload.find(Tag::IV_COUNTER_NONCE).and_then(Ttlv::as_bytes).map(<[u8]>::to_vec);
+fn cipher_mechanism(
+    p: &Params,
+    m: &Managed,
+    payload: &Ttlv,
+    encrypt: bool,
+) -> Result<(Mechanism, Option<Vec<u8>>)> {
+    let iv_in = payload
+        .find(Tag::IV_COUNTER_NONCE)
+        .and_then(Ttlv::as_bytes)
+        .map(<[u8]>::to_vec);
     match m.key_type {
         Some(ck::CKK_AES) => {
             let mode = p.mode.unwrap_or(Mode::CBC);
@@ -142,10 +204,15 @@ fn cipher_mechanism(p: &Params, m: &Managed, payload: &Ttlv, encrypt: bool) -> R
                 }
                 (Mode::CTR, Pad::NONE) => {
                     let v = iv(16)?;
-                    let cb: [u8; 16] = v.try_into().map_err(|_| KmipError::invalid("IV/Counter/Nonce (16 bytes for CTR)"))?;
+                    let cb: [u8; 16] = v
+                        .try_into()
+                        .map_err(|_| KmipError::invalid("IV/Counter/Nonce (16 bytes for CTR)"))?;
                     Mechanism {
                         mech: ck::CKM_AES_CTR,
-                        param: Param::Ctr { counter_bits: 128, cb },
+                        param: Param::Ctr {
+                            counter_bits: 128,
+                            cb,
+                        },
                     }
                 }
                 _ => return Err(bad_params("this block cipher mode and padding")),
@@ -185,16 +252,27 @@ fn data(payload: &Ttlv) -> Result<&[u8]> {
         .and_then(Ttlv::as_bytes)
         .ok_or_else(|| KmipError::missing("Data"))?;
     if d.len() > MAX_DATA {
-        return Err(KmipError::new(ResultReason::INVALID_FIELD, "Data is longer than the server accepts"));
+        return Err(KmipError::new(
+            ResultReason::INVALID_FIELD,
+            "Data is longer than the server accepts",
+        ));
     }
     Ok(d)
 }
 
 fn single_part_only(payload: &Ttlv) -> Result<()> {
-    let init = payload.find(Tag::INIT_INDICATOR).and_then(Ttlv::as_bool).unwrap_or(false);
-    let fin = payload.find(Tag::FINAL_INDICATOR).and_then(Ttlv::as_bool).unwrap_or(false);
+    let init = payload
+        .find(Tag::INIT_INDICATOR)
+        .and_then(Ttlv::as_bool)
+        .unwrap_or(false);
+    let fin = payload
+        .find(Tag::FINAL_INDICATOR)
+        .and_then(Ttlv::as_bool)
+        .unwrap_or(false);
     if payload.find(Tag::CORRELATION_VALUE).is_some() || init != fin {
-        return Err(KmipError::unsupported("streaming (multi-part) cryptographic operations"));
+        return Err(KmipError::unsupported(
+            "streaming (multi-part) cryptographic operations",
+        ));
     }
     Ok(())
 }
@@ -260,11 +338,11 @@ pub fn decrypt(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
 fn sign_mechanism(p: &Params, m: &Managed, digested: bool) -> Result<Mechanism> {
     let from_dsa = |d: Dsa| -> Option<(Option<HashAlg>, bool)> {
         Some(match d {
-            Dsa::SHA1_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA1 => (Some(HashAlg::SHA_1), false),
-            Dsa::SHA224_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA224 => (Some(HashAlg::SHA_224), false),
-            Dsa::SHA256_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA256 => (Some(HashAlg::SHA_256), false),
-            Dsa::SHA384_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA384 => (Some(HashAlg::SHA_384), false),
-            Dsa::SHA512_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA512 => (Some(HashAlg::SHA_512), false),
+            Dsa::SHA_1_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA_1 => (Some(HashAlg::SHA_1), false),
+            Dsa::SHA_224_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA224 => (Some(HashAlg::SHA_224), false),
+            Dsa::SHA_256_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA256 => (Some(HashAlg::SHA_256), false),
+            Dsa::SHA_384_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA384 => (Some(HashAlg::SHA_384), false),
+            Dsa::SHA_512_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA512 => (Some(HashAlg::SHA_512), false),
             Dsa::RSASSA_PSS => (None, true),
             _ => return None,
         })
@@ -301,7 +379,10 @@ fn sign_mechanism(p: &Params, m: &Managed, digested: bool) -> Result<Mechanism> 
             }
             Ok(Mechanism::new(hash_row(hash.unwrap_or(HashAlg::SHA_256))?.6))
         }
-        _ => Err(KmipError::new(ResultReason::INVALID_FIELD, "the key's algorithm does not sign")),
+        _ => Err(KmipError::new(
+            ResultReason::INVALID_FIELD,
+            "the key's algorithm does not sign",
+        )),
     }
 }
 
@@ -328,7 +409,9 @@ pub fn sign(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
 fn validity(r: softhsm::Result<()>) -> Result<ValidityIndicator> {
     match r {
         Ok(()) => Ok(ValidityIndicator::VALID),
-        Err(softhsm::Error::SignatureInvalid | softhsm::Error::SignatureLenRange) => Ok(ValidityIndicator::INVALID),
+        Err(softhsm::Error::SignatureInvalid | softhsm::Error::SignatureLenRange) => {
+            Ok(ValidityIndicator::INVALID)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -347,7 +430,10 @@ pub fn signature_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
     hsm.verify_init(ctx.session, &mech, m.handle)?;
     let v = validity(hsm.verify(ctx.session, &input, sig))?;
     ctx.placeholder = Some(uid.clone());
-    Ok(vec![ctx.uid_item(&uid), Ttlv::enumeration(Tag::VALIDITY_INDICATOR, v.0)])
+    Ok(vec![
+        ctx.uid_item(&uid),
+        Ttlv::enumeration(Tag::VALIDITY_INDICATOR, v.0),
+    ])
 }
 
 /// The MAC mechanism for key `m`: HMAC with the key's (or the parameters') hash, or AES-CMAC.
@@ -365,7 +451,10 @@ fn mac_mechanism(p: &Params, m: &Managed) -> Result<Mechanism> {
     if m.key_type == Some(ck::CKK_AES) {
         return Ok(Mechanism::new(ck::CKM_AES_CMAC));
     }
-    let key_alg = m.first("Cryptographic Algorithm").and_then(Ttlv::as_enum).map(Alg);
+    let key_alg = m
+        .first("Cryptographic Algorithm")
+        .and_then(Ttlv::as_enum)
+        .map(Alg);
     let hash = p
         .alg
         .and_then(by_alg)
@@ -402,7 +491,10 @@ pub fn mac_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     hsm.verify_init(ctx.session, &mech, m.handle)?;
     let v = validity(hsm.verify(ctx.session, input, mac))?;
     ctx.placeholder = Some(uid.clone());
-    Ok(vec![ctx.uid_item(&uid), Ttlv::enumeration(Tag::VALIDITY_INDICATOR, v.0)])
+    Ok(vec![
+        ctx.uid_item(&uid),
+        Ttlv::enumeration(Tag::VALIDITY_INDICATOR, v.0),
+    ])
 }
 
 pub fn hash(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {

@@ -19,7 +19,10 @@ pub fn destroy(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             ))
         }
         State::DESTROYED | State::DESTROYED_COMPROMISED => {
-            return Err(KmipError::new(ResultReason::OBJECT_DESTROYED, "the object is already destroyed"))
+            return Err(KmipError::new(
+                ResultReason::OBJECT_DESTROYED,
+                "the object is already destroyed",
+            ))
         }
         _ => {}
     }

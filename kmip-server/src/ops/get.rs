@@ -127,7 +127,8 @@ fn rsa_private(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
         dq: v[6].to_vec(),
         qinv: v[7].to_vec(),
     };
-    let key = RsaPrivateKey::from_components(&c).map_err(|_| KmipError::illegal("stored RSA key is invalid"))?;
+    let key =
+        RsaPrivateKey::from_components(&c).map_err(|_| KmipError::illegal("stored RSA key is invalid"))?;
     let p8 = private_key_to_pkcs8(&PrivateKeyRef::Rsa(&key))
         .map_err(|_| KmipError::illegal("the RSA key does not encode"))?;
     let der = match format {
@@ -159,7 +160,10 @@ fn rsa_public(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
                 Ttlv::new(Tag::PUBLIC_EXPONENT, crate::ttlv::Value::BigInteger(big(&v[1]))),
             ],
         )),
-        Kft::X_509 => Ok(Ttlv::bytes(Tag::KEY_MATERIAL, softhsm::der::spki_rsa(&v[0], &v[1]))),
+        Kft::X_509 => Ok(Ttlv::bytes(
+            Tag::KEY_MATERIAL,
+            softhsm::der::spki_rsa(&v[0], &v[1]),
+        )),
         _ => {
             let k = softhsm::crypto::RsaPublicKey::from_components(&v[0], &v[1])
                 .map_err(|_| KmipError::illegal("stored RSA key is invalid"))?;
@@ -176,7 +180,10 @@ fn ec_public(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
             Tag::KEY_MATERIAL,
             vec![Ttlv::bytes(Tag::Q_STRING, point)],
         )),
-        _ => Ok(Ttlv::bytes(Tag::KEY_MATERIAL, softhsm::der::spki_ec(&v[0], &point))),
+        _ => Ok(Ttlv::bytes(
+            Tag::KEY_MATERIAL,
+            softhsm::der::spki_ec(&v[0], &point),
+        )),
     }
 }
 
@@ -184,8 +191,10 @@ fn ec_private(ctx: &Ctx<'_>, m: &Managed) -> Result<Ttlv> {
     use softhsm::crypto::{private_key_to_pkcs8, Curve, EcPrivateKey, PrivateKeyRef};
     let v = values(ctx, m, &[ck::CKA_EC_PARAMS, ck::CKA_VALUE])?;
     let curve = Curve::from_oid_der(&v[0]).ok_or_else(|| KmipError::unsupported("this curve"))?;
-    let key = EcPrivateKey::from_scalar(curve, &v[1]).map_err(|_| KmipError::illegal("stored EC key is invalid"))?;
-    let p8 = private_key_to_pkcs8(&PrivateKeyRef::Ec(&key)).map_err(|_| KmipError::illegal("the EC key does not encode"))?;
+    let key = EcPrivateKey::from_scalar(curve, &v[1])
+        .map_err(|_| KmipError::illegal("stored EC key is invalid"))?;
+    let p8 = private_key_to_pkcs8(&PrivateKeyRef::Ec(&key))
+        .map_err(|_| KmipError::illegal("the EC key does not encode"))?;
     Ok(Ttlv::bytes(Tag::KEY_MATERIAL, p8.to_vec()))
 }
 
@@ -293,7 +302,10 @@ pub fn get(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     if matches!(m.state(), State::DESTROYED | State::DESTROYED_COMPROMISED) {
-        return Err(KmipError::new(ResultReason::OBJECT_DESTROYED, "the object has been destroyed"));
+        return Err(KmipError::new(
+            ResultReason::OBJECT_DESTROYED,
+            "the object has been destroyed",
+        ));
     }
     if payload.find(Tag::KEY_WRAPPING_SPECIFICATION).is_some() {
         return Err(KmipError::unsupported("Get with a Key Wrapping Specification"));
@@ -306,7 +318,10 @@ pub fn get(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             ));
         }
     }
-    let format = payload.find(Tag::KEY_FORMAT_TYPE).and_then(Ttlv::as_enum).map(Kft);
+    let format = payload
+        .find(Tag::KEY_FORMAT_TYPE)
+        .and_then(Ttlv::as_enum)
+        .map(Kft);
     let value = object_value(ctx, &m, format)?;
     ctx.placeholder = Some(uid.clone());
     Ok(vec![

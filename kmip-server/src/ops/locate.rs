@@ -26,11 +26,20 @@ fn matches(m: &Managed, filters: &[Attribute]) -> bool {
     names.dedup();
     for name in names {
         let wanted: Vec<&Attribute> = filters.iter().filter(|f| f.name == name).collect();
-        let have: Vec<&Ttlv> = m.attrs.iter().filter(|a| a.name == name).map(|a| &a.value).collect();
+        let have: Vec<&Ttlv> = m
+            .attrs
+            .iter()
+            .filter(|a| a.name == name)
+            .map(|a| &a.value)
+            .collect();
         let dates: Vec<i64> = wanted.iter().filter_map(|w| w.value.as_date()).collect();
         if dates.len() == 2 {
             let (lo, hi) = (dates[0].min(dates[1]), dates[0].max(dates[1]));
-            if !have.iter().filter_map(|h| h.as_date()).any(|d| lo <= d && d <= hi) {
+            if !have
+                .iter()
+                .filter_map(|h| h.as_date())
+                .any(|d| lo <= d && d <= hi)
+            {
                 return false;
             }
             continue;
@@ -48,9 +57,9 @@ fn matches(m: &Managed, filters: &[Attribute]) -> bool {
 /// each of its fields is present with that value (so a Name filter without a Name Type works).
 fn value_matches(have: &Ttlv, want: &Ttlv) -> bool {
     match (&have.value, &want.value) {
-        (crate::ttlv::Value::Structure(h), crate::ttlv::Value::Structure(w)) => {
-            w.iter().all(|wi| h.iter().any(|hi| hi.tag == wi.tag && value_matches(hi, wi)))
-        }
+        (crate::ttlv::Value::Structure(h), crate::ttlv::Value::Structure(w)) => w
+            .iter()
+            .all(|wi| h.iter().any(|hi| hi.tag == wi.tag && value_matches(hi, wi))),
         (a, b) => a == b,
     }
 }

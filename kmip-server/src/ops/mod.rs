@@ -46,14 +46,14 @@ impl<'a> Ctx<'a> {
             Some(t) => match t.as_text() {
                 Some(s) => Ok(s.to_string()),
                 // 2.x: a Unique Identifier enumeration (ID Placeholder and friends).
-                None if t.as_enum().is_some() => self.from_placeholder(),
+                None if t.as_enum().is_some() => self.placeholder_uid(),
                 None => Err(KmipError::invalid("Unique Identifier")),
             },
-            None => self.from_placeholder(),
+            None => self.placeholder_uid(),
         }
     }
 
-    fn from_placeholder(&self) -> Result<String> {
+    fn placeholder_uid(&self) -> Result<String> {
         self.placeholder
             .clone()
             .ok_or_else(|| KmipError::missing("Unique Identifier (and no ID Placeholder is set)"))

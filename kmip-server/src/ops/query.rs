@@ -29,7 +29,11 @@ pub fn query(_ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         );
     }
     if asked.contains(&QueryFunction::QUERY_OBJECTS) {
-        out.extend(OBJECT_TYPES.iter().map(|t| Ttlv::enumeration(Tag::OBJECT_TYPE, t.0)));
+        out.extend(
+            OBJECT_TYPES
+                .iter()
+                .map(|t| Ttlv::enumeration(Tag::OBJECT_TYPE, t.0)),
+        );
     }
     if asked.contains(&QueryFunction::QUERY_SERVER_INFORMATION) {
         out.push(Ttlv::text(Tag::VENDOR_IDENTIFICATION, "softhsm-rs"));

@@ -22,7 +22,9 @@ struct KeyBlock<'a> {
 }
 
 fn key_block(object: &Ttlv) -> Result<KeyBlock<'_>> {
-    let kb = object.find(Tag::KEY_BLOCK).ok_or_else(|| KmipError::missing("Key Block"))?;
+    let kb = object
+        .find(Tag::KEY_BLOCK)
+        .ok_or_else(|| KmipError::missing("Key Block"))?;
     let format = kb
         .find(Tag::KEY_FORMAT_TYPE)
         .and_then(Ttlv::as_enum)
@@ -38,7 +40,10 @@ fn key_block(object: &Ttlv) -> Result<KeyBlock<'_>> {
     Ok(KeyBlock {
         format,
         material,
-        alg: kb.find(Tag::CRYPTOGRAPHIC_ALGORITHM).and_then(Ttlv::as_enum).map(Alg),
+        alg: kb
+            .find(Tag::CRYPTOGRAPHIC_ALGORITHM)
+            .and_then(Ttlv::as_enum)
+            .map(Alg),
         bits: kb.find(Tag::CRYPTOGRAPHIC_LENGTH).and_then(Ttlv::as_int),
     })
 }
@@ -52,7 +57,10 @@ fn unsupported_format() -> KmipError {
 
 /// Strips the leading zero bytes of a two's-complement positive integer.
 fn unsigned(b: &[u8]) -> Vec<u8> {
-    let i = b.iter().position(|x| *x != 0).unwrap_or(b.len().saturating_sub(1));
+    let i = b
+        .iter()
+        .position(|x| *x != 0)
+        .unwrap_or(b.len().saturating_sub(1));
     b[i..].to_vec()
 }
 
@@ -63,14 +71,18 @@ fn symmetric(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
         _ => return Err(unsupported_format()),
     }
     .ok_or_else(|| KmipError::invalid("Key Material"))?;
-    let alg = kb.alg.ok_or_else(|| KmipError::missing("Cryptographic Algorithm"))?;
+    let alg = kb
+        .alg
+        .ok_or_else(|| KmipError::missing("Cryptographic Algorithm"))?;
     let kt = match objects::key_type_of(alg) {
         Some(kt) if softhsm::attr::SECRET_KEY_TYPES.contains(&kt) => kt,
         _ => return Err(KmipError::invalid("Cryptographic Algorithm for a symmetric key")),
     };
     if let Some(bits) = kb.bits {
         if bits as usize != value.len() * 8 {
-            return Err(KmipError::invalid("Cryptographic Length (does not match the key)"));
+            return Err(KmipError::invalid(
+                "Cryptographic Length (does not match the key)",
+            ));
         }
     }
     raw.push((ck::CKA_KEY_TYPE, enc_ulong(kt)));
@@ -105,7 +117,9 @@ fn private_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
     use softhsm::crypto::{private_key_from_pkcs8, ParsedPrivateKey};
     let der = kb.material.as_bytes();
     match (kb.format, der) {
-        (Kft::PKCS_1, Some(der)) | (Kft::PKCS_8, Some(der)) if kb.alg != Some(Alg::EC) && kb.alg != Some(Alg::ECDSA) => {
+        (Kft::PKCS_1, Some(der)) | (Kft::PKCS_8, Some(der))
+            if kb.alg != Some(Alg::EC) && kb.alg != Some(Alg::ECDSA) =>
+        {
             let c = rsa_private_components(der, kb.format == Kft::PKCS_1)?;
             raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
             for (ty, v) in [
@@ -196,7 +210,10 @@ fn public_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
         Kft::TRANSPARENT_RSA_PUBLIC_KEY => {
             let get = |t| kb.material.find(t).and_then(Ttlv::as_bytes).map(unsigned);
             raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
-            raw.push((ck::CKA_MODULUS, get(Tag::MODULUS).ok_or_else(|| KmipError::missing("Modulus"))?));
+            raw.push((
+                ck::CKA_MODULUS,
+                get(Tag::MODULUS).ok_or_else(|| KmipError::missing("Modulus"))?,
+            ));
             raw.push((
                 ck::CKA_PUBLIC_EXPONENT,
                 get(Tag::PUBLIC_EXPONENT).ok_or_else(|| KmipError::missing("Public Exponent"))?,
@@ -216,7 +233,9 @@ fn certificate(object: &Ttlv, raw: &mut Raw) -> Result<()> {
     let cert = x509_cert::Certificate::from_der(value)
         .map_err(|_| KmipError::invalid("Certificate Value (not a DER X.509 certificate)"))?;
     let tbs = &cert.tbs_certificate;
-    let enc = |r: std::result::Result<Vec<u8>, _>| r.map_err(|_: x509_cert::der::Error| KmipError::invalid("Certificate Value"));
+    let enc = |r: std::result::Result<Vec<u8>, _>| {
+        r.map_err(|_: x509_cert::der::Error| KmipError::invalid("Certificate Value"))
+    };
     raw.push((ck::CKA_CERTIFICATE_TYPE, enc_ulong(ck::CKC_X_509)));
     raw.push((ck::CKA_SUBJECT, enc(tbs.subject.to_der())?));
     raw.push((ck::CKA_ISSUER, enc(tbs.issuer.to_der())?));
@@ -252,7 +271,10 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         ObjectType::SYMMETRIC_KEY | ObjectType::PRIVATE_KEY | ObjectType::PUBLIC_KEY => {
             let kb = key_block(object)?;
             if let (Some(a), None) = (kb.alg, attributes::first(&attrs, "Cryptographic Algorithm")) {
-                attrs.push(Attribute::new(def("Cryptographic Algorithm"), Value::Enumeration(a.0)));
+                attrs.push(Attribute::new(
+                    def("Cryptographic Algorithm"),
+                    Value::Enumeration(a.0),
+                ));
             }
             if let (Some(b), None) = (kb.bits, attributes::first(&attrs, "Cryptographic Length")) {
                 attrs.push(Attribute::new(def("Cryptographic Length"), Value::Integer(b)));
@@ -266,9 +288,15 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         ObjectType::CERTIFICATE => certificate(object, &mut extra)?,
         ObjectType::SECRET_DATA => {
             let kb = key_block(object)?;
-            let v = kb.material.as_bytes().ok_or_else(|| KmipError::invalid("Key Material"))?;
+            let v = kb
+                .material
+                .as_bytes()
+                .ok_or_else(|| KmipError::invalid("Key Material"))?;
             extra.push((ck::CKA_VALUE, v.to_vec()));
-            let kind = object.find(Tag::SECRET_DATA_TYPE).and_then(Ttlv::as_enum).unwrap_or(2);
+            let kind = object
+                .find(Tag::SECRET_DATA_TYPE)
+                .and_then(Ttlv::as_enum)
+                .unwrap_or(2);
             attrs.push(Attribute {
                 name: "x-softhsm-secret-data-type".into(),
                 index: 0,

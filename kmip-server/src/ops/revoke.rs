@@ -41,7 +41,10 @@ pub fn revoke(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             .and_then(Ttlv::as_date)
             .unwrap_or(t);
         a.retain(|x| x.name != "Compromise Date" && x.name != "Compromise Occurrence Date");
-        a.push(Attribute::new(def("Compromise Occurrence Date"), Value::DateTime(occurred)));
+        a.push(Attribute::new(
+            def("Compromise Occurrence Date"),
+            Value::DateTime(occurred),
+        ));
         a.push(Attribute::new(def("Compromise Date"), Value::DateTime(t)));
         state::COMPROMISED
     } else {
@@ -59,7 +62,10 @@ pub fn revoke(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     }
     ctx.set_lifecycle(&m, Some(new_state), &dates)?;
     ctx.save(&m, a)?;
-    log::info!("revoked {uid} ({})", if compromised { "compromised" } else { "deactivated" });
+    log::info!(
+        "revoked {uid} ({})",
+        if compromised { "compromised" } else { "deactivated" }
+    );
     ctx.placeholder = Some(uid.clone());
     Ok(vec![ctx.uid_item(&uid)])
 }

@@ -1,0 +1,529 @@
+//! KMIP operations end to end through `Kmip::handle_bytes` (binary TTLV in and out) over a real
+//! keystore file, in several protocol versions, and the same objects seen through the core's
+//! PKCS#11 functions.
+
+use cryptoki_sys as ck;
+use kmip_server::dispatch::Kmip;
+use kmip_server::ttlv::binary;
+use kmip_server::ttlv::enums::{
+    BlockCipherMode, CryptographicAlgorithm, ObjectType, Operation, ResultReason, ResultStatus, State,
+};
+use kmip_server::ttlv::{Tag, Ttlv, Value};
+use kmip_server::version::Version;
+use softhsm::config::Config;
+use softhsm::hsm::{AttrValue, Hsm};
+use std::sync::Arc;
+
+struct Env {
+    kmip: Kmip,
+    _dir: tempfile::TempDir,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Config::default();
+    c.store.path = Some(dir.path().join("store.db"));
+    c.pin.kdf_iterations = Some(10);
+    let mut hsm = Hsm::open(c).unwrap();
+    hsm.set_key_manager(true);
+    hsm.init_token(0, b"so-pin-1", b"kmip").unwrap();
+    let s = hsm
+        .open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
+        .unwrap();
+    hsm.login(s, ck::CKU_SO, b"so-pin-1").unwrap();
+    hsm.init_pin(s, b"user-pin-1").unwrap();
+    hsm.logout(s).unwrap();
+    hsm.close_session(s).unwrap();
+    let mut kmip = Kmip::new(Arc::new(hsm));
+    kmip.login("kmip", b"user-pin-1").unwrap();
+    Env { kmip, _dir: dir }
+}
+
+fn request(v: Version, items: Vec<(Operation, Vec<Ttlv>)>) -> Ttlv {
+    let header = Ttlv::structure(
+        Tag::REQUEST_HEADER,
+        vec![
+            Ttlv::structure(
+                Tag::PROTOCOL_VERSION,
+                vec![
+                    Ttlv::int(Tag::PROTOCOL_VERSION_MAJOR, v.major),
+                    Ttlv::int(Tag::PROTOCOL_VERSION_MINOR, v.minor),
+                ],
+            ),
+            Ttlv::int(Tag::BATCH_COUNT, items.len() as i32),
+        ],
+    );
+    let mut all = vec![header];
+    for (op, payload) in items {
+        all.push(Ttlv::structure(
+            Tag::BATCH_ITEM,
+            vec![
+                Ttlv::enumeration(Tag::OPERATION, op.0),
+                Ttlv::structure(Tag::REQUEST_PAYLOAD, payload),
+            ],
+        ));
+    }
+    Ttlv::structure(Tag::REQUEST_MESSAGE, all)
+}
+
+/// Sends one request over the byte interface and returns the batch items of the response.
+fn send(e: &Env, msg: &Ttlv) -> Vec<Ttlv> {
+    let out = e.kmip.handle_bytes("kmip", &binary::encode(msg));
+    let resp = binary::decode(&out, &Default::default()).expect("response decodes");
+    assert_eq!(resp.tag, Tag::RESPONSE_MESSAGE);
+    resp.find_all(Tag::BATCH_ITEM).cloned().collect()
+}
+
+fn ok(item: &Ttlv) -> &Ttlv {
+    let st = item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum);
+    assert_eq!(
+        st,
+        Some(ResultStatus::SUCCESS.0),
+        "failed: {:?}",
+        item.find(Tag::RESULT_MESSAGE)
+    );
+    item.find(Tag::RESPONSE_PAYLOAD).expect("payload")
+}
+
+fn failed(item: &Ttlv) -> ResultReason {
+    assert_eq!(
+        item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum),
+        Some(ResultStatus::OPERATION_FAILED.0)
+    );
+    ResultReason(item.find(Tag::RESULT_REASON).and_then(Ttlv::as_enum).unwrap())
+}
+
+fn one(e: &Env, v: Version, op: Operation, payload: Vec<Ttlv>) -> Ttlv {
+    let items = send(e, &request(v, vec![(op, payload)]));
+    assert_eq!(items.len(), 1);
+    items[0].clone()
+}
+
+fn v1_attr(name: &str, value: Value) -> Ttlv {
+    Ttlv::structure(
+        Tag::ATTRIBUTE,
+        vec![
+            Ttlv::text(Tag::ATTRIBUTE_NAME, name),
+            Ttlv::new(Tag::ATTRIBUTE_VALUE, value),
+        ],
+    )
+}
+
+fn name_value(n: &str) -> Value {
+    Value::Structure(vec![
+        Ttlv::text(Tag::NAME_VALUE, n),
+        Ttlv::enumeration(Tag::NAME_TYPE, 1),
+    ])
+}
+
+/// Create of an AES-256 key in the shape of version `v`.
+fn create_aes(e: &Env, v: Version, name: &str) -> String {
+    let attrs = if v.major >= 2 {
+        Ttlv::structure(
+            Tag::ATTRIBUTES,
+            vec![
+                Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
+                Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 256),
+                Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x4 | 0x8),
+                Ttlv::new(Tag::NAME, name_value(name)),
+            ],
+        )
+    } else {
+        Ttlv::structure(
+            Tag::TEMPLATE_ATTRIBUTE,
+            vec![
+                v1_attr(
+                    "Cryptographic Algorithm",
+                    Value::Enumeration(CryptographicAlgorithm::AES.0),
+                ),
+                v1_attr("Cryptographic Length", Value::Integer(256)),
+                v1_attr("Cryptographic Usage Mask", Value::Integer(0x4 | 0x8)),
+                v1_attr("Name", name_value(name)),
+            ],
+        )
+    };
+    let r = one(
+        e,
+        v,
+        Operation::CREATE,
+        vec![
+            Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
+            attrs,
+        ],
+    );
+    ok(&r)
+        .find(Tag::UNIQUE_IDENTIFIER)
+        .and_then(Ttlv::as_text)
+        .unwrap()
+        .to_string()
+}
+
+fn uid(u: &str) -> Ttlv {
+    Ttlv::text(Tag::UNIQUE_IDENTIFIER, u)
+}
+
+fn state_of(e: &Env, v: Version, u: &str) -> u32 {
+    let r = one(e, v, Operation::GET_ATTRIBUTES, vec![uid(u)]);
+    let p = ok(&r).clone();
+    let find_state = |items: &[Ttlv]| -> Option<u32> {
+        for i in items {
+            if i.tag == Tag::STATE {
+                return i.as_enum();
+            }
+            if i.tag == Tag::ATTRIBUTE && i.find(Tag::ATTRIBUTE_NAME).and_then(Ttlv::as_text) == Some("State")
+            {
+                return i.find(Tag::ATTRIBUTE_VALUE).and_then(Ttlv::as_enum);
+            }
+            if i.tag == Tag::ATTRIBUTES {
+                return i.find(Tag::STATE).and_then(Ttlv::as_enum);
+            }
+        }
+        None
+    };
+    find_state(p.items()).expect("State reported")
+}
+
+#[test]
+fn key_lifecycle_in_every_version() {
+    let e = env();
+    for v in [
+        Version::new(1, 0),
+        Version::new(1, 2),
+        Version::new(1, 4),
+        Version::new(2, 0),
+        Version::new(2, 1),
+    ] {
+        let k = create_aes(&e, v, &format!("key-{v}"));
+        assert_eq!(
+            state_of(&e, v, &k),
+            State::PRE_ACTIVE.0,
+            "{v}: created keys are Pre-Active"
+        );
+        let enc = |iv: &[u8]| {
+            one(
+                &e,
+                v,
+                Operation::ENCRYPT,
+                vec![
+                    uid(&k),
+                    Ttlv::structure(
+                        Tag::CRYPTOGRAPHIC_PARAMETERS,
+                        vec![
+                            Ttlv::enumeration(Tag::BLOCK_CIPHER_MODE, BlockCipherMode::CBC.0),
+                            Ttlv::enumeration(Tag::PADDING_METHOD, 3),
+                        ],
+                    ),
+                    Ttlv::bytes(Tag::DATA, b"attack at dawn".to_vec()),
+                    Ttlv::bytes(Tag::IV_COUNTER_NONCE, iv.to_vec()),
+                ],
+            )
+        };
+        assert_eq!(
+            failed(&enc(&[0; 16])),
+            ResultReason::PERMISSION_DENIED,
+            "{v}: Pre-Active keys do not encrypt"
+        );
+        ok(&one(&e, v, Operation::ACTIVATE, vec![uid(&k)]));
+        assert_eq!(state_of(&e, v, &k), State::ACTIVE.0);
+        let r = enc(&[7; 16]);
+        let ct = ok(&r).find(Tag::DATA).and_then(Ttlv::as_bytes).unwrap().to_vec();
+        assert_eq!(ct.len(), 16, "one padded block");
+        let r = one(
+            &e,
+            v,
+            Operation::DECRYPT,
+            vec![
+                uid(&k),
+                Ttlv::structure(
+                    Tag::CRYPTOGRAPHIC_PARAMETERS,
+                    vec![
+                        Ttlv::enumeration(Tag::BLOCK_CIPHER_MODE, BlockCipherMode::CBC.0),
+                        Ttlv::enumeration(Tag::PADDING_METHOD, 3),
+                    ],
+                ),
+                Ttlv::bytes(Tag::DATA, ct),
+                Ttlv::bytes(Tag::IV_COUNTER_NONCE, vec![7; 16]),
+            ],
+        );
+        assert_eq!(
+            ok(&r).find(Tag::DATA).and_then(Ttlv::as_bytes),
+            Some(&b"attack at dawn"[..])
+        );
+        let r = one(&e, v, Operation::GET, vec![uid(&k)]);
+        let key = ok(&r)
+            .find(Tag::SYMMETRIC_KEY)
+            .and_then(|s| s.find(Tag::KEY_BLOCK))
+            .and_then(|b| b.find(Tag::KEY_VALUE))
+            .and_then(|kv| kv.find(Tag::KEY_MATERIAL))
+            .and_then(Ttlv::as_bytes)
+            .unwrap();
+        assert_eq!(key.len(), 32);
+        // Locate by name finds exactly this key.
+        let filter = if v.major >= 2 {
+            Ttlv::structure(
+                Tag::ATTRIBUTES,
+                vec![Ttlv::new(Tag::NAME, name_value(&format!("key-{v}")))],
+            )
+        } else {
+            v1_attr("Name", name_value(&format!("key-{v}")))
+        };
+        let r = one(&e, v, Operation::LOCATE, vec![filter]);
+        let found: Vec<&str> = ok(&r)
+            .find_all(Tag::UNIQUE_IDENTIFIER)
+            .filter_map(Ttlv::as_text)
+            .collect();
+        assert_eq!(found, vec![k.as_str()]);
+        // Destroy needs a revoke first.
+        assert_eq!(
+            failed(&one(&e, v, Operation::DESTROY, vec![uid(&k)])).0,
+            if v.major >= 2 {
+                ResultReason::WRONG_KEY_LIFECYCLE_STATE.0
+            } else {
+                ResultReason::ILLEGAL_OPERATION.0
+            }
+        );
+        ok(&one(
+            &e,
+            v,
+            Operation::REVOKE,
+            vec![
+                uid(&k),
+                Ttlv::structure(
+                    Tag::REVOCATION_REASON,
+                    vec![Ttlv::enumeration(Tag::REVOCATION_REASON_CODE, 5)],
+                ),
+            ],
+        ));
+        assert_eq!(state_of(&e, v, &k), State::DEACTIVATED.0);
+        assert_eq!(
+            failed(&enc(&[1; 16])),
+            ResultReason::PERMISSION_DENIED,
+            "{v}: revoked keys do not encrypt"
+        );
+        ok(&one(&e, v, Operation::DESTROY, vec![uid(&k)]));
+        assert_eq!(state_of(&e, v, &k), State::DESTROYED.0);
+        let r = one(&e, v, Operation::GET, vec![uid(&k)]);
+        failed(&r);
+    }
+}
+
+#[test]
+fn a_one_zero_client_never_sees_attributes_of_later_versions() {
+    let e = env();
+    let k = create_aes(&e, Version::new(1, 0), "old");
+    let r = one(&e, Version::new(1, 0), Operation::GET_ATTRIBUTES, vec![uid(&k)]);
+    let names: Vec<String> = ok(&r)
+        .find_all(Tag::ATTRIBUTE)
+        .filter_map(|a| {
+            a.find(Tag::ATTRIBUTE_NAME)
+                .and_then(Ttlv::as_text)
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(names.contains(&"State".to_string()), "{names:?}");
+    assert!(
+        !names.contains(&"Fresh".to_string()),
+        "Fresh is KMIP 1.1: {names:?}"
+    );
+    assert!(
+        !names.contains(&"Sensitive".to_string()),
+        "Sensitive is KMIP 1.4: {names:?}"
+    );
+    let r = one(&e, Version::new(1, 4), Operation::GET_ATTRIBUTES, vec![uid(&k)]);
+    let names: Vec<String> = ok(&r)
+        .find_all(Tag::ATTRIBUTE)
+        .filter_map(|a| {
+            a.find(Tag::ATTRIBUTE_NAME)
+                .and_then(Ttlv::as_text)
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(names.contains(&"Fresh".to_string()) && names.contains(&"Sensitive".to_string()));
+}
+
+#[test]
+fn custom_attributes_of_any_type_are_added_read_and_deleted() {
+    let e = env();
+    let v = Version::new(1, 4);
+    let k = create_aes(&e, v, "custom");
+    for (i, val) in [
+        Value::TextString("text".into()),
+        Value::Integer(42),
+        Value::ByteString(vec![1, 2, 3]),
+        Value::DateTime(1_700_000_000),
+        Value::Boolean(true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = one(
+            &e,
+            v,
+            Operation::ADD_ATTRIBUTE,
+            vec![uid(&k), v1_attr("x-any", val.clone())],
+        );
+        let echoed = ok(&r).find(Tag::ATTRIBUTE).unwrap();
+        assert_eq!(
+            echoed
+                .find(Tag::ATTRIBUTE_INDEX)
+                .and_then(Ttlv::as_int)
+                .unwrap_or(0),
+            i as i32
+        );
+    }
+    // 2.1 sees them as vendor attributes.
+    let r = one(&e, Version::new(2, 1), Operation::GET_ATTRIBUTES, vec![uid(&k)]);
+    let attrs = ok(&r).find(Tag::ATTRIBUTES).unwrap();
+    let vendor = attrs
+        .find_all(Tag::ATTRIBUTE)
+        .filter(|a| a.find(Tag::ATTRIBUTE_NAME).and_then(Ttlv::as_text) == Some("any"))
+        .count();
+    assert_eq!(vendor, 5);
+    let r = one(
+        &e,
+        v,
+        Operation::DELETE_ATTRIBUTE,
+        vec![
+            uid(&k),
+            Ttlv::text(Tag::ATTRIBUTE_NAME, "x-any"),
+            Ttlv::int(Tag::ATTRIBUTE_INDEX, 1),
+        ],
+    );
+    assert_eq!(
+        ok(&r)
+            .find(Tag::ATTRIBUTE)
+            .and_then(|a| a.find(Tag::ATTRIBUTE_VALUE))
+            .map(|v| v.value.clone()),
+        Some(Value::Integer(42))
+    );
+    // Modify echoes the value; a server-set attribute is refused.
+    let r = one(
+        &e,
+        v,
+        Operation::MODIFY_ATTRIBUTE,
+        vec![uid(&k), v1_attr("x-any", Value::TextString("changed".into()))],
+    );
+    assert_eq!(
+        ok(&r)
+            .find(Tag::ATTRIBUTE)
+            .and_then(|a| a.find(Tag::ATTRIBUTE_VALUE))
+            .and_then(Ttlv::as_text),
+        Some("changed")
+    );
+    let r = one(
+        &e,
+        v,
+        Operation::MODIFY_ATTRIBUTE,
+        vec![uid(&k), v1_attr("State", Value::Enumeration(2))],
+    );
+    failed(&r);
+}
+
+#[test]
+fn unknown_operations_and_versions_get_the_standard_errors() {
+    let e = env();
+    let r = one(&e, Version::new(1, 4), Operation(0x7777), vec![]);
+    assert_eq!(failed(&r), ResultReason::OPERATION_NOT_SUPPORTED);
+    let r = one(&e, Version::new(9, 9), Operation::QUERY, vec![]);
+    assert_eq!(
+        failed(&r),
+        ResultReason::INVALID_MESSAGE,
+        "1.0 reason for an unknown version"
+    );
+    // A body that is not a Request Message.
+    let out = e
+        .kmip
+        .handle_bytes("kmip", &binary::encode(&Ttlv::int(Tag::BATCH_COUNT, 1)));
+    let resp = binary::decode(&out, &Default::default()).unwrap();
+    let item = resp.find(Tag::BATCH_ITEM).unwrap();
+    assert_eq!(failed(item), ResultReason::INVALID_MESSAGE);
+    // Junk bytes.
+    let out = e
+        .kmip
+        .handle_bytes("kmip", b"\x42\x00\x78\x01\x00\x00\x00\x08junkjunk");
+    assert!(binary::decode(&out, &Default::default()).is_ok());
+}
+
+#[test]
+fn batches_use_the_id_placeholder_and_honour_continuation() {
+    let e = env();
+    let v = Version::new(1, 4);
+    let attrs = Ttlv::structure(
+        Tag::TEMPLATE_ATTRIBUTE,
+        vec![
+            v1_attr(
+                "Cryptographic Algorithm",
+                Value::Enumeration(CryptographicAlgorithm::AES.0),
+            ),
+            v1_attr("Cryptographic Length", Value::Integer(128)),
+            v1_attr("Cryptographic Usage Mask", Value::Integer(12)),
+        ],
+    );
+    let items = send(
+        &e,
+        &request(
+            v,
+            vec![
+                (
+                    Operation::CREATE,
+                    vec![
+                        Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
+                        attrs,
+                    ],
+                ),
+                (Operation::ACTIVATE, vec![]),
+                (Operation::GET, vec![uid("no-such-object")]),
+                (Operation::GET, vec![]),
+            ],
+        ),
+    );
+    assert_eq!(items.len(), 3, "Stop: the item after the failure is not run");
+    ok(&items[1]);
+    assert_eq!(failed(&items[2]), ResultReason::ITEM_NOT_FOUND);
+}
+
+#[test]
+fn kmip_keys_are_pkcs11_objects_and_pkcs11_keys_are_kmip_objects() {
+    let e = env();
+    let v = Version::new(2, 0);
+    let k = create_aes(&e, v, "shared-key");
+    ok(&one(&e, v, Operation::ACTIVATE, vec![uid(&k)]));
+    // The PKCS#11 view (the same core the module uses): found by CKA_UNIQUE_ID and label.
+    let hsm = &e.kmip.hsm;
+    let s = hsm
+        .open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
+        .unwrap();
+    hsm.find_init(s, &[(ck::CKA_UNIQUE_ID, k.as_bytes().to_vec())])
+        .unwrap();
+    let found = hsm.find(s, 10).unwrap();
+    hsm.find_final(s).unwrap();
+    assert_eq!(found.len(), 1);
+    let label = hsm.get_attributes(s, found[0], &[ck::CKA_LABEL]).unwrap();
+    assert_eq!(label, vec![AttrValue::Value(b"shared-key".to_vec())]);
+    // A key made through PKCS#11 is an Active KMIP Symmetric Key; a sensitive one is refused.
+    let mech = softhsm::mechanism::Mechanism::new(ck::CKM_AES_KEY_GEN);
+    let tmpl = |sensitive: bool| {
+        vec![
+            (ck::CKA_VALUE_LEN, softhsm::attr::enc_ulong(16)),
+            (ck::CKA_TOKEN, softhsm::attr::enc_bool(true)),
+            (ck::CKA_SENSITIVE, softhsm::attr::enc_bool(sensitive)),
+            (ck::CKA_EXTRACTABLE, softhsm::attr::enc_bool(true)),
+        ]
+    };
+    for (sensitive, expect) in [(false, None), (true, Some(ResultReason::SENSITIVE))] {
+        let h = hsm.generate_key(s, &mech, &tmpl(sensitive)).unwrap();
+        let AttrValue::Value(id) = hsm.get_attributes(s, h, &[ck::CKA_UNIQUE_ID]).unwrap().remove(0) else {
+            panic!("no unique id")
+        };
+        let id = String::from_utf8(id).unwrap();
+        assert_eq!(state_of(&e, v, &id), State::ACTIVE.0);
+        let r = one(&e, v, Operation::GET, vec![uid(&id)]);
+        match expect {
+            None => {
+                ok(&r);
+            }
+            Some(reason) => assert_eq!(failed(&r), reason),
+        }
+    }
+    hsm.close_session(s).unwrap();
+}
