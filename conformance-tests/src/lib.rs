@@ -7,3 +7,4 @@
 //! `libsofthsm_pkcs11.so` from the workspace target directory.
 
 pub mod harness;
+pub mod kmip_replay;

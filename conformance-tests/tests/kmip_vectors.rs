@@ -1,0 +1,108 @@
+//! OASIS KMIP test cases replayed against the server (KMIP 1.4 and 2.1 mandatory profiles).
+//!
+//! Each file runs against a fresh keystore. Files listed in `kmip-vectors-skipped.txt` are
+//! not run, each with its reason; every other file of the groups below must pass all of its
+//! request/response pairs. The table of pass counts per group and version is printed.
+
+use conformance_tests::kmip_replay::{replay_file, FileResult};
+use cryptoki_sys as ck;
+use kmip_server::dispatch::Kmip;
+use softhsm::config::Config;
+use softhsm::hsm::Hsm;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const GROUPS: &[&str] = &["SKLC", "SKFF", "AKLC", "OMOS", "AX", "CS-BC", "CS-AC", "CS-RNG", "BL"];
+
+fn vectors() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/kmip-vectors");
+    assert!(p.is_dir(), "the OASIS vectors are expected at {}", p.display());
+    p
+}
+
+fn skipped() -> BTreeMap<String, String> {
+    let text = include_str!("../kmip-vectors-skipped.txt");
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (f, why) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
+            assert!(!why.trim().is_empty(), "skipped case {f} has no reason");
+            (f.to_string(), why.trim().to_string())
+        })
+        .collect()
+}
+
+/// A fresh in-process server over its own keystore.
+fn server(dir: &Path) -> Kmip {
+    let mut c = Config::default();
+    c.store.path = Some(dir.join("store.db"));
+    c.pin.kdf_iterations = Some(10);
+    let mut hsm = Hsm::open(c).expect("store opens");
+    hsm.set_key_manager(true);
+    hsm.init_token(0, b"so-pin-1", b"kmip").unwrap();
+    let s = hsm.open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION).unwrap();
+    hsm.login(s, ck::CKU_SO, b"so-pin-1").unwrap();
+    hsm.init_pin(s, b"user-pin-1").unwrap();
+    hsm.logout(s).unwrap();
+    hsm.close_session(s).unwrap();
+    let mut k = Kmip::new(Arc::new(hsm));
+    k.login("kmip", b"user-pin-1").unwrap();
+    k
+}
+
+fn group_of(file: &str) -> Option<&'static str> {
+    GROUPS
+        .iter()
+        .copied()
+        .filter(|g| file.starts_with(&format!("{g}-M-")))
+        .max_by_key(|g| g.len())
+}
+
+#[test]
+fn oasis_mandatory_test_cases() {
+    let root = vectors();
+    let skip = skipped();
+    // (version, group) → (files, files passed, pairs, pairs passed, skipped files)
+    let mut table: BTreeMap<(String, String), (usize, usize, usize, usize, usize)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for ver in ["v1.4", "v2.1"] {
+        let dir = root.join(ver).join("mandatory");
+        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for f in files {
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            let Some(group) = group_of(&name) else { continue };
+            let row = table.entry((ver.to_string(), group.to_string())).or_default();
+            let key = format!("{ver}/mandatory/{name}");
+            if skip.contains_key(&key) {
+                row.4 += 1;
+                continue;
+            }
+            let tmp = tempfile::tempdir().unwrap();
+            let kmip = server(tmp.path());
+            let r: FileResult = match replay_file(&f, &mut |req| kmip.handle_message("kmip", req)) {
+                Ok(r) => r,
+                Err(e) => panic!("{key}: {e}"),
+            };
+            row.0 += 1;
+            row.2 += r.pairs;
+            row.3 += r.passed;
+            if r.passed == r.pairs {
+                row.1 += 1;
+            } else {
+                failures.push(format!("{key}: {}", r.failure.unwrap_or_default()));
+            }
+        }
+    }
+    println!("\n| version | group | files passed | pairs passed | skipped files |");
+    println!("|---|---|---:|---:|---:|");
+    for ((v, g), (files, fp, pairs, pp, sk)) in &table {
+        println!("| {v} | {g} | {fp}/{files} | {pp}/{pairs} | {sk} |");
+    }
+    for f in &failures {
+        println!("FAIL {f}");
+    }
+    assert!(failures.is_empty(), "{} test case files failed", failures.len());
+}
