@@ -167,13 +167,19 @@ pub fn from_xml(text: &str) -> Result<Vec<Ttlv>, XmlError> {
 
 /// Every message of an XML file, each with its placeholders.
 pub fn from_xml_messages(text: &str) -> Result<Vec<XmlMessage>, XmlError> {
+    each_message(text)?.into_iter().collect()
+}
+
+/// Every message of an XML file, each read on its own: the outer error is for the document
+/// (syntax), the inner ones for single messages, so one bad message does not hide the rest.
+pub fn each_message(text: &str) -> Result<Vec<Result<XmlMessage, XmlError>>, XmlError> {
     let root = parse_tree(text)?;
     let messages = if root.name == "KMIP" || root.name == "KmipTestCase" {
         root.children
     } else {
         vec![root]
     };
-    messages.iter().map(convert_message).collect()
+    Ok(messages.iter().map(convert_message).collect())
 }
 
 /// Exactly one message element (`<RequestMessage>…</RequestMessage>`).
