@@ -9,6 +9,7 @@
 //! [`binary`] before anything is allocated for it.
 
 pub mod binary;
+pub mod datetime;
 pub mod enums;
 pub mod json;
 pub mod names;
