@@ -1,5 +1,5 @@
-//! The KMIP JSON encoding (KMIP Additional Message Encodings 1.0 §5; the MSGENC-JSON profiles
-//! of KMIP Profiles 1.3–2.1):
+//! The KMIP JSON encoding (KMIP Additional Message Encodings 1.0, "JSON Profile — JSON
+//! Encoding"; carried into KMIP Profiles 1.3–2.1 as the MSGENC-JSON profiles):
 //!
 //! ```json
 //! {"tag": "RequestMessage", "value": [

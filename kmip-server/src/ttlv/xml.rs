@@ -1,5 +1,6 @@
-//! The KMIP XML encoding (KMIP Additional Message Encodings 1.0 §4 / KMIP Profiles 1.4 §5.4 and
-//! 2.1 §6 "XML Encoding"), as the OASIS test vectors use it:
+//! The KMIP XML encoding (KMIP Additional Message Encodings 1.0, "XML Profile — XML Encoding";
+//! carried into KMIP Profiles 1.3–2.1 as the MSGENC-XML profiles), as the OASIS test vectors use
+//! it:
 //!
 //! ```xml
 //! <RequestMessage>
