@@ -1,5 +1,5 @@
-//! The KMIP JSON encoding (KMIP Additional Message Encodings 1.0 §5; the MSGENC-JSON profiles
-//! of KMIP Profiles 1.3–2.1):
+//! The KMIP JSON encoding (KMIP Additional Message Encodings 1.0, "JSON Profile — JSON
+//! Encoding"; carried into KMIP Profiles 1.3–2.1 as the MSGENC-JSON profiles):
 //!
 //! ```json
 //! {"tag": "RequestMessage", "value": [
@@ -23,10 +23,11 @@ use std::fmt;
 
 use serde_json::{json, Map, Value as J};
 
+use super::datetime::{format_date_time, parse_date_time};
 use super::names::{
     attribute_name_tag, enum_by_name, enum_name, mask_bits, mask_names, parse_u32, tag_by_name, tag_name,
 };
-use super::xml::{format_date_time, parse_date_time, parse_hex, Placeholders};
+use super::xml::{parse_hex, Placeholders};
 use super::{ItemType, Tag, Ttlv, Value};
 
 /// Deepest nesting read (the binary decoder's default bound).
@@ -165,7 +166,9 @@ fn read(
     };
     if let Some(s) = value.as_str().filter(|s| s.starts_with('$')) {
         ph.insert(path.clone(), s.to_owned());
-        return Ok(Ttlv::new(tag, neutral(item_type)));
+        if item_type != ItemType::TEXT_STRING {
+            return Ok(Ttlv::new(tag, neutral(item_type)));
+        }
     }
     let type_name = TYPES
         .iter()

@@ -2,13 +2,16 @@
 //!
 //! One tree, three encodings: [`binary`] (the wire), [`xml`] and [`json`] (the OASIS test
 //! vectors and the KMIP profiles' message encodings). Tags and enumeration values are open
-//! numeric newtypes: an unknown value decodes, is carried and re-encodes unchanged.
+//! numeric newtypes: an unknown value decodes, is carried and re-encodes unchanged. The tag
+//! table (`Tag::UNIQUE_IDENTIFIER`…), the enumerations ([`enums`]) and the name lookups
+//! ([`names`]) each come from one table of rows.
 //!
 //! Architecture invariant: this module does no I/O and knows nothing of tokio, sockets or the
 //! keystore; every length it reads from untrusted input is checked against a named limit in
 //! [`binary`] before anything is allocated for it.
 
 pub mod binary;
+pub mod datetime;
 pub mod enums;
 pub mod json;
 pub mod names;

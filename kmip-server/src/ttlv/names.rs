@@ -1,5 +1,5 @@
 //! Names for numbers: tags, enumeration values and bit masks, as the KMIP XML and JSON
-//! encodings spell them (KMIP Profiles "XML Encoding"; KMIP Additional Message Encodings).
+//! encodings spell them (KMIP Additional Message Encodings 1.0, "Normalizing Names").
 //!
 //! Everything here reads the two tables — [`tags`](super::tags) (one row per tag) and
 //! [`enums`](super::enums) (one block per enumeration, plus which tag uses which) — so there is
