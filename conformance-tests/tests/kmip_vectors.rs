@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-const GROUPS: &[&str] = &["SKLC", "SKFF", "AKLC", "OMOS", "AX", "CS-BC", "CS-AC", "CS-RNG", "BL"];
+const GROUPS: &[&str] = &[
+    "SKLC", "SKFF", "AKLC", "OMOS", "AX", "CS-BC", "CS-AC", "CS-RNG", "BL",
+];
 
 fn vectors() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/kmip-vectors");
@@ -42,7 +44,9 @@ fn server(dir: &Path) -> Kmip {
     let mut hsm = Hsm::open(c).expect("store opens");
     hsm.set_key_manager(true);
     hsm.init_token(0, b"so-pin-1", b"kmip").unwrap();
-    let s = hsm.open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION).unwrap();
+    let s = hsm
+        .open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
+        .unwrap();
     hsm.login(s, ck::CKU_SO, b"so-pin-1").unwrap();
     hsm.init_pin(s, b"user-pin-1").unwrap();
     hsm.logout(s).unwrap();
@@ -69,7 +73,10 @@ fn oasis_mandatory_test_cases() {
     let mut failures = Vec::new();
     for ver in ["v1.4", "v2.1"] {
         let dir = root.join(ver).join("mandatory");
-        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         for f in files {
             let name = f.file_name().unwrap().to_string_lossy().to_string();

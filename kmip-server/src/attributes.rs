@@ -275,13 +275,22 @@ impl Attribute {
 /// Reads the attributes of a request: a 1.x `Template-Attribute` (its `Attribute` children;
 /// named templates are not supported) or a 2.x `Attributes` structure.
 pub fn read_list(container: &Ttlv) -> Result<Vec<Attribute>> {
+    // 1.x: Template-Attribute and its key-pair variants hold Attribute structures; 2.x:
+    // Attributes, Common/Private Key/Public Key Attributes hold the values under their tags.
+    let v1 = matches!(
+        container.tag,
+        Tag::TEMPLATE_ATTRIBUTE
+            | Tag::COMMON_TEMPLATE_ATTRIBUTE
+            | Tag::PRIVATE_KEY_TEMPLATE_ATTRIBUTE
+            | Tag::PUBLIC_KEY_TEMPLATE_ATTRIBUTE
+    );
     let mut out = Vec::new();
     for item in container.items() {
         if item.tag == Tag::ATTRIBUTE {
             out.push(Attribute::from_v1(item)?);
-        } else if item.tag == Tag::NAME && container.tag != Tag::ATTRIBUTES {
+        } else if v1 && item.tag == Tag::NAME {
             return Err(KmipError::unsupported("named templates"));
-        } else if container.tag == Tag::ATTRIBUTES {
+        } else if !v1 {
             out.push(Attribute::from_v2(item)?);
         } else {
             return Err(KmipError::invalid("attribute list"));

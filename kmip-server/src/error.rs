@@ -62,7 +62,8 @@ impl KmipError {
             R::OBJECT_NOT_FOUND | R::ATTRIBUTE_NOT_FOUND | R::ATTRIBUTE_INSTANCE_NOT_FOUND => {
                 R::ITEM_NOT_FOUND
             }
-            R::WRONG_KEY_LIFECYCLE_STATE | R::OBJECT_DESTROYED => R::ILLEGAL_OPERATION,
+            R::WRONG_KEY_LIFECYCLE_STATE => R::PERMISSION_DENIED,
+            R::OBJECT_DESTROYED => R::ITEM_NOT_FOUND,
             R::READ_ONLY_ATTRIBUTE | R::ATTRIBUTE_READ_ONLY => R::PERMISSION_DENIED,
             R::BAD_CRYPTOGRAPHIC_PARAMETERS | R::UNSUPPORTED_CRYPTOGRAPHIC_PARAMETERS => R::INVALID_FIELD,
             R::INVALID_ATTRIBUTE_VALUE | R::INVALID_ATTRIBUTE | R::INVALID_DATA_TYPE | R::NUMERIC_RANGE => {
@@ -197,7 +198,7 @@ mod tests {
     #[test]
     fn two_point_oh_reasons_fall_back_for_one_point_x_clients() {
         let e = KmipError::new(R::WRONG_KEY_LIFECYCLE_STATE, "x");
-        assert_eq!(e.reason_for(Version::new(1, 4)), R::ILLEGAL_OPERATION);
+        assert_eq!(e.reason_for(Version::new(1, 4)), R::PERMISSION_DENIED);
         assert_eq!(e.reason_for(Version::new(2, 0)), R::WRONG_KEY_LIFECYCLE_STATE);
         let e = KmipError::new(R::ITEM_NOT_FOUND, "x");
         assert_eq!(e.reason_for(Version::new(1, 0)), R::ITEM_NOT_FOUND);

@@ -144,6 +144,7 @@ const VIEW: &[AttrType] = &[
     ck::CKA_APPLICATION,
     ck::CKA_VALUE_LEN,
     ck::CKA_MODULUS_BITS,
+    ck::CKA_MODULUS,
     ck::CKA_EC_PARAMS,
     ck::CKA_SENSITIVE,
     ck::CKA_EXTRACTABLE,
@@ -310,7 +311,15 @@ impl Ctx<'_> {
                 ));
             }
             let bits = match kt {
-                ck::CKK_RSA => ulong(ck::CKA_MODULUS_BITS).map(|b| b as i32),
+                // A private key has no CKA_MODULUS_BITS: its modulus length says the same.
+                ck::CKK_RSA => ulong(ck::CKA_MODULUS_BITS).map(|b| b as i32).or_else(|| {
+                    get(ck::CKA_MODULUS).map(|n| {
+                        let lead = n.iter().take_while(|b| **b == 0).count();
+                        let n = &n[lead..];
+                        n.first()
+                            .map_or(0, |b| ((n.len() - 1) * 8) as i32 + (8 - b.leading_zeros() as i32))
+                    })
+                }),
                 ck::CKK_EC | ck::CKK_EC_EDWARDS | ck::CKK_EC_MONTGOMERY => {
                     get(ck::CKA_EC_PARAMS).and_then(ec_bits)
                 }

@@ -279,7 +279,7 @@ fn key_lifecycle_in_every_version() {
             if v.major >= 2 {
                 ResultReason::WRONG_KEY_LIFECYCLE_STATE.0
             } else {
-                ResultReason::ILLEGAL_OPERATION.0
+                ResultReason::PERMISSION_DENIED.0
             }
         );
         ok(&one(

@@ -117,7 +117,7 @@ fn check_writable(m: &Managed, a: &Attribute, adding: bool) -> Result<()> {
     let pre_active = m.state() == State::PRE_ACTIVE;
     if a.name == "Activation Date" && !pre_active {
         return Err(KmipError::new(
-            ResultReason::ATTRIBUTE_READ_ONLY,
+            ResultReason::WRONG_KEY_LIFECYCLE_STATE,
             "Activation Date can change only while the object is Pre-Active",
         ));
     }

@@ -27,8 +27,12 @@ pub fn check_client_attrs(attrs: &[Attribute], object_type: ObjectType) -> Resul
         if def.flags & attributes::SERVER == 0 {
             continue;
         }
-        // Clients often repeat the Object Type; that is harmless when it agrees.
+        // Clients often repeat the Object Type (and the Certificate Type of a certificate);
+        // that is harmless when it agrees with the object.
         if a.name == "Object Type" && a.value.as_enum() == Some(object_type.0) {
+            continue;
+        }
+        if a.name == "Certificate Type" && object_type == ObjectType::CERTIFICATE {
             continue;
         }
         return Err(KmipError::new(
@@ -45,6 +49,111 @@ pub fn int_attr(attrs: &[Attribute], name: &str) -> Option<i32> {
 
 fn bool_attr(attrs: &[Attribute], name: &str) -> Option<bool> {
     attributes::first(attrs, name).and_then(Ttlv::as_bool)
+}
+
+/// Refuses a Name another live object of the token already has (KMIP 2.1 §4.22:
+/// Non-Unique Name Attribute).
+pub fn check_unique_names(ctx: &Ctx<'_>, attrs: &[Attribute]) -> Result<()> {
+    for name in attrs.iter().filter(|a| a.name == "Name") {
+        let Some(text) = name.value.find(Tag::NAME_VALUE).and_then(Ttlv::as_text) else {
+            continue;
+        };
+        let hsm = &ctx.kmip.hsm;
+        hsm.find_init(ctx.session, &[(ck::CKA_LABEL, text.as_bytes().to_vec())])?;
+        let found = hsm.find(ctx.session, 64);
+        hsm.find_final(ctx.session)?;
+        for h in found? {
+            let Ok(m) = ctx.load_handle(h) else { continue };
+            let live = !matches!(
+                m.state(),
+                crate::ttlv::enums::State::DESTROYED | crate::ttlv::enums::State::DESTROYED_COMPROMISED
+            );
+            if live && m.attrs.iter().any(|a| a.name == "Name" && a.value == name.value) {
+                return Err(KmipError::new(
+                    ResultReason::NON_UNIQUE_NAME_ATTRIBUTE,
+                    "another object already has this Name",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The Digest attribute of a value (SHA-256 over the Raw key value, KMIP 1.4 §3.17).
+pub fn digest_attr(value: &[u8], format: u32) -> Attribute {
+    let d = softhsm::crypto::Hash::Sha256.digest(value);
+    Attribute::new(
+        attributes::by_name("Digest").expect("in table"),
+        Value::Structure(vec![
+            Ttlv::enumeration(
+                Tag::HASHING_ALGORITHM,
+                crate::ttlv::enums::HashingAlgorithm::SHA_256.0,
+            ),
+            Ttlv::bytes(Tag::DIGEST_VALUE, d),
+            Ttlv::enumeration(Tag::KEY_FORMAT_TYPE, format),
+        ]),
+    )
+}
+
+/// Records the Digest of a generated key whose value may be read (KMIP servers report it).
+fn add_digest(ctx: &Ctx<'_>, m: &crate::objects::Managed) -> Result<()> {
+    use crate::ttlv::enums::KeyFormatType as Kft;
+    let value = match m.key_type {
+        // RSA keys: the digest is over their default (PKCS#1) encoding.
+        Some(ck::CKK_RSA) => super::get::object_value(ctx, m, Some(Kft::PKCS_1))
+            .ok()
+            .and_then(|o| {
+                o.find(Tag::KEY_BLOCK)?
+                    .find(Tag::KEY_VALUE)?
+                    .find(Tag::KEY_MATERIAL)?
+                    .as_bytes()
+                    .map(|b| (b.to_vec(), Kft::PKCS_1))
+            }),
+        _ => match ctx
+            .kmip
+            .hsm
+            .get_attributes(ctx.session, m.handle, &[ck::CKA_VALUE])
+        {
+            Ok(v) => match v.into_iter().next() {
+                Some(softhsm::hsm::AttrValue::Value(key)) => Some((key, Kft::RAW)),
+                _ => None,
+            },
+            Err(_) => None,
+        },
+    };
+    if let Some((v, f)) = value {
+        let v = zeroize::Zeroizing::new(v);
+        let mut a = m.stored_attrs();
+        a.push(digest_attr(&v, f.0));
+        ctx.save(m, a)?;
+    }
+    Ok(())
+}
+
+/// The attributes a server-generated key carries beyond the client's: the generator that
+/// made it (AWS-LC's CTR-DRBG with AES-256, KMIP 1.4 §3.44) and its Key Format Type (2.0).
+fn generated_attrs(format: u32) -> Vec<Attribute> {
+    use crate::ttlv::enums::{DRBGAlgorithm, RNGAlgorithm};
+    vec![
+        Attribute::new(
+            attributes::by_name("Random Number Generator").expect("in table"),
+            Value::Structure(vec![
+                Ttlv::enumeration(Tag::RNG_ALGORITHM, RNGAlgorithm::DRBG.0),
+                Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, Alg::AES.0),
+                Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 256),
+                Ttlv::enumeration(Tag::DRBG_ALGORITHM, DRBGAlgorithm::CTR.0),
+            ]),
+        ),
+        key_format_attr(format),
+    ]
+}
+
+/// The Key Format Type attribute (KMIP 2.0 §4.26).
+pub fn key_format_attr(format: u32) -> Attribute {
+    Attribute::new(
+        attributes::by_name("Key Format Type").expect("in table"),
+        Value::Enumeration(format),
+    )
 }
 
 /// The common PKCS#11 template of a new KMIP object of `class` from its KMIP attributes:
@@ -108,6 +217,12 @@ pub fn base_template(class: u64, attrs: &[Attribute]) -> Result<Vec<(AttrType, V
         .collect();
     stored.push(Attribute::new(def("Initial Date"), Value::DateTime(t_now)));
     stored.push(Attribute::new(def("Last Change Date"), Value::DateTime(t_now)));
+    if !stored.iter().any(|a| a.name == "Original Creation Date") {
+        stored.push(Attribute::new(
+            def("Original Creation Date"),
+            Value::DateTime(t_now),
+        ));
+    }
     if !stored.iter().any(|a| a.name == "Fresh") {
         stored.push(Attribute::new(def("Fresh"), Value::Boolean(true)));
     }
@@ -142,6 +257,7 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     }
     let attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
     check_client_attrs(&attrs, ot)?;
+    check_unique_names(ctx, &attrs)?;
     let alg = algorithm(&attrs)?;
     let bits =
         int_attr(&attrs, "Cryptographic Length").ok_or_else(|| KmipError::missing("Cryptographic Length"))?;
@@ -165,7 +281,9 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             }
         },
     };
-    let mut raw = base_template(ck::CKO_SECRET_KEY, &attrs)?;
+    let mut with_generated = attrs.clone();
+    with_generated.extend(generated_attrs(crate::ttlv::enums::KeyFormatType::RAW.0));
+    let mut raw = base_template(ck::CKO_SECRET_KEY, &with_generated)?;
     raw.retain(|(t, _)| *t != ck::CKA_CLASS);
     raw.push((ck::CKA_KEY_TYPE, enc_ulong(kt)));
     raw.push((ck::CKA_VALUE_LEN, enc_ulong((bits / 8) as u64)));
@@ -174,6 +292,7 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         .hsm
         .generate_key(ctx.session, &Mechanism::new(mech), &raw)?;
     let m = ctx.load_handle(h)?;
+    add_digest(ctx, &m)?;
     log::info!("created symmetric key {}", m.uid);
     ctx.placeholder = Some(m.uid.clone());
     Ok(vec![
@@ -216,7 +335,16 @@ pub fn create_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     )?);
     check_client_attrs(&private, ObjectType::PRIVATE_KEY)?;
     check_client_attrs(&public, ObjectType::PUBLIC_KEY)?;
+    check_unique_names(ctx, &private)?;
+    check_unique_names(ctx, &public)?;
     let alg = algorithm(&private)?;
+    use crate::ttlv::enums::KeyFormatType as Kft;
+    let (pub_format, priv_format) = match alg {
+        Alg::RSA => (Kft::PKCS_1, Kft::PKCS_1),
+        _ => (Kft::X_509, Kft::PKCS_8),
+    };
+    public.extend(generated_attrs(pub_format.0));
+    private.extend(generated_attrs(priv_format.0));
     let mut pub_raw = base_template(ck::CKO_PUBLIC_KEY, &public)?;
     let mut priv_raw = base_template(ck::CKO_PRIVATE_KEY, &private)?;
     let mech = match alg {
@@ -244,6 +372,8 @@ pub fn create_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         .kmip
         .hsm
         .generate_key_pair(ctx.session, &Mechanism::new(mech), &pub_raw, &priv_raw)?;
+    add_digest(ctx, &ctx.load_handle(ph)?)?;
+    add_digest(ctx, &ctx.load_handle(sh)?)?;
     let pubm = ctx.load_handle(ph)?;
     let privm = ctx.load_handle(sh)?;
     // Link the halves (KMIP 1.4 §3.35): Private Key Link on the public key and back.

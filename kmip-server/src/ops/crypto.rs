@@ -171,13 +171,14 @@ fn cipher_mechanism(
                         Ok(v)
                     }
                     None => Err(KmipError::new(
-                        ResultReason::INVALID_FIELD,
+                        ResultReason::INVALID_MESSAGE,
                         "an IV/Counter/Nonce is required (or set Random IV)",
                     )),
                 }
             };
             let mech = match (mode, p.padding.unwrap_or(Pad::NONE)) {
-                (Mode::ECB, Pad::NONE) => Mechanism::new(ck::CKM_AES_ECB),
+                // ECB with PKCS#5 padding: the server pads and unpads around CKM_AES_ECB.
+                (Mode::ECB, Pad::NONE) | (Mode::ECB, Pad::PKCS5) => Mechanism::new(ck::CKM_AES_ECB),
                 (Mode::CBC, Pad::NONE) => Mechanism {
                     mech: ck::CKM_AES_CBC,
                     param: Param::Iv(iv(16)?),
@@ -188,6 +189,12 @@ fn cipher_mechanism(
                 },
                 (Mode::GCM, _) => {
                     let tag_len = p.tag_len.unwrap_or(16);
+                    if !(4..=16).contains(&tag_len) {
+                        return Err(KmipError::new(
+                            ResultReason::GENERAL_FAILURE,
+                            "invalid GCM tag length",
+                        ));
+                    }
                     let aad = payload
                         .find(Tag::AUTHENTICATED_ENCRYPTION_ADDITIONAL_DATA)
                         .and_then(Ttlv::as_bytes)
@@ -277,6 +284,20 @@ fn single_part_only(payload: &Ttlv) -> Result<()> {
     Ok(())
 }
 
+/// Decryption and data-shape failures of the engine are Cryptographic Failure in KMIP.
+fn crypto_failure(e: softhsm::Error) -> KmipError {
+    use softhsm::Error as E;
+    match e {
+        E::EncryptedDataInvalid | E::EncryptedDataLenRange | E::DataLenRange | E::MechanismParamInvalid => {
+            KmipError::new(
+                ResultReason::CRYPTOGRAPHIC_FAILURE,
+                "the cryptographic operation failed",
+            )
+        }
+        other => other.into(),
+    }
+}
+
 fn output(o: Output) -> Vec<u8> {
     match o {
         Output::Data(d) => d,
@@ -306,10 +327,29 @@ fn cipher(ctx: &mut Ctx<'_>, payload: &Ttlv, encrypt: bool) -> Result<Vec<Ttlv>>
         }
         input.extend_from_slice(tag);
     }
+    let ecb_pad = mech.mech == ck::CKM_AES_ECB && p.padding == Some(Pad::PKCS5);
+    if ecb_pad && encrypt {
+        let n = 16 - input.len() % 16;
+        input.extend(std::iter::repeat(n as u8).take(n));
+    }
+    super::limits::consume(ctx, &m, input.len())?;
     let hsm = &ctx.kmip.hsm;
     hsm.cipher_init(ctx.session, &mech, m.handle, encrypt)?;
     let cap = input.len() + 64 + 1024;
-    let mut out = output(hsm.cipher_once(ctx.session, &input, Out::Cap(cap), encrypt)?);
+    let mut out = output(
+        hsm.cipher_once(ctx.session, &input, Out::Cap(cap), encrypt)
+            .map_err(crypto_failure)?,
+    );
+    if ecb_pad && !encrypt {
+        let n = out.last().copied().unwrap_or(0) as usize;
+        if n == 0 || n > 16 || n > out.len() || !out[out.len() - n..].iter().all(|b| *b as usize == n) {
+            return Err(KmipError::new(
+                ResultReason::CRYPTOGRAPHIC_FAILURE,
+                "decryption failed",
+            ));
+        }
+        out.truncate(out.len() - n);
+    }
     let mut items = vec![ctx.uid_item(&uid)];
     let mut tag = None;
     if let (true, Some(n)) = (encrypt, gcm_tag_len) {
@@ -399,6 +439,7 @@ pub fn sign(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let m = ctx.load(&uid)?;
     let (input, digested) = sign_input(payload)?;
     let mech = sign_mechanism(&params(payload, &m), &m, digested)?;
+    super::limits::consume(ctx, &m, input.len())?;
     let hsm = &ctx.kmip.hsm;
     hsm.sign_init(ctx.session, &mech, m.handle)?;
     let sig = output(hsm.sign(ctx.session, &input, Out::Cap(2048))?);
@@ -470,6 +511,7 @@ pub fn mac(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let m = ctx.load(&uid)?;
     let mech = mac_mechanism(&params(payload, &m), &m)?;
     let input = data(payload)?;
+    super::limits::consume(ctx, &m, input.len())?;
     let hsm = &ctx.kmip.hsm;
     hsm.sign_init(ctx.session, &mech, m.handle)?;
     let out = output(hsm.sign(ctx.session, input, Out::Cap(128))?);

@@ -220,8 +220,40 @@ fn public_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
             ));
             Ok(())
         }
+        Kft::X_509 => {
+            let der = kb
+                .material
+                .as_bytes()
+                .ok_or_else(|| KmipError::invalid("Key Material"))?;
+            spki(der, raw)
+        }
         _ => Err(unsupported_format()),
     }
+}
+
+/// A DER SubjectPublicKeyInfo (RFC 5280) as PKCS#11 public key attributes: RSA or EC.
+fn spki(der: &[u8], raw: &mut Raw) -> Result<()> {
+    use x509_cert::der::{Decode, Encode};
+    use x509_cert::spki::SubjectPublicKeyInfoOwned;
+    let bad = || KmipError::invalid("Key Material (not a SubjectPublicKeyInfo)");
+    let info = SubjectPublicKeyInfoOwned::from_der(der).map_err(|_| bad())?;
+    let key = info.subject_public_key.as_bytes().ok_or_else(bad)?;
+    match info.algorithm.oid.to_string().as_str() {
+        "1.2.840.113549.1.1.1" => {
+            let (n, e) = rsa_public_der(key).ok_or_else(bad)?;
+            raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
+            raw.push((ck::CKA_MODULUS, n));
+            raw.push((ck::CKA_PUBLIC_EXPONENT, e));
+        }
+        "1.2.840.10045.2.1" => {
+            let params = info.algorithm.parameters.as_ref().ok_or_else(bad)?;
+            raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_EC)));
+            raw.push((ck::CKA_EC_PARAMS, params.to_der().map_err(|_| bad())?));
+            raw.push((ck::CKA_EC_POINT, softhsm::der::octet_string(key)));
+        }
+        _ => return Err(KmipError::unsupported("this public key algorithm")),
+    }
+    Ok(())
 }
 
 fn certificate(object: &Ttlv, raw: &mut Raw) -> Result<()> {
@@ -279,6 +311,7 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             if let (Some(b), None) = (kb.bits, attributes::first(&attrs, "Cryptographic Length")) {
                 attrs.push(Attribute::new(def("Cryptographic Length"), Value::Integer(b)));
             }
+            attrs.push(super::create::key_format_attr(kb.format.0));
             match ot {
                 ObjectType::SYMMETRIC_KEY => symmetric(&kb, &mut extra)?,
                 ObjectType::PRIVATE_KEY => private_key(&kb, &mut extra)?,
@@ -311,6 +344,15 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             extra.push((ck::CKA_VALUE, v.to_vec()));
         }
     }
+    if let Some((_, v)) = extra.iter().find(|(t, _)| *t == ck::CKA_VALUE) {
+        let format = match ot {
+            ObjectType::SYMMETRIC_KEY => Kft::RAW.0,
+            ObjectType::PRIVATE_KEY | ObjectType::PUBLIC_KEY => key_block(object)?.format.0,
+            _ => Kft::OPAQUE.0,
+        };
+        attrs.push(super::create::digest_attr(v, format));
+    }
+    super::create::check_unique_names(ctx, &attrs)?;
     let mut raw = base_template(class, &attrs)?;
     if let Some(app) = app {
         raw.push((ck::CKA_APPLICATION, app.as_bytes().to_vec()));
