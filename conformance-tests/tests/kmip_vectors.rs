@@ -56,6 +56,9 @@ fn server(dir: &Path) -> Kmip {
     k
 }
 
+/// Per (version, group): files run, files passed, pairs, pairs passed, files skipped.
+type Row = (usize, usize, usize, usize, usize);
+
 fn group_of(file: &str) -> Option<&'static str> {
     GROUPS
         .iter()
@@ -68,8 +71,7 @@ fn group_of(file: &str) -> Option<&'static str> {
 fn oasis_mandatory_test_cases() {
     let root = vectors();
     let skip = skipped();
-    // (version, group) → (files, files passed, pairs, pairs passed, skipped files)
-    let mut table: BTreeMap<(String, String), (usize, usize, usize, usize, usize)> = BTreeMap::new();
+    let mut table: BTreeMap<(String, String), Row> = BTreeMap::new();
     let mut failures = Vec::new();
     for ver in ["v1.4", "v2.1"] {
         let dir = root.join(ver).join("mandatory");

@@ -253,6 +253,28 @@ fn cipher_mechanism(
     }
 }
 
+/// Protect Stop Date and Process Start Date (KMIP 1.4 §3.25, §3.26): after the first a key no
+/// longer protects (encrypt, sign, MAC); before the second it does not yet process (decrypt,
+/// verify).
+fn check_use_dates(m: &Managed, protect: bool) -> Result<()> {
+    let now = crate::objects::now();
+    let name = if protect {
+        "Protect Stop Date"
+    } else {
+        "Process Start Date"
+    };
+    let refused = |d: i64| if protect { d <= now } else { d > now };
+    if m.first(name).and_then(Ttlv::as_date).is_some_and(refused) {
+        log::info!("object {} refused by its {name}", m.uid);
+        // Wrong Key Lifecycle State in 2.x; a 1.x client reads it as Permission Denied.
+        return Err(KmipError::new(
+            ResultReason::WRONG_KEY_LIFECYCLE_STATE,
+            format!("refused by the object's {name}"),
+        ));
+    }
+    Ok(())
+}
+
 fn data(payload: &Ttlv) -> Result<&[u8]> {
     let d = payload
         .find(Tag::DATA)
@@ -309,6 +331,7 @@ fn cipher(ctx: &mut Ctx<'_>, payload: &Ttlv, encrypt: bool) -> Result<Vec<Ttlv>>
     single_part_only(payload)?;
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
+    check_use_dates(&m, encrypt)?;
     let p = params(payload, &m);
     let (mech, made_iv) = cipher_mechanism(&p, &m, payload, encrypt)?;
     let mut input = data(payload)?.to_vec();
@@ -437,6 +460,7 @@ pub fn sign(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     single_part_only(payload)?;
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
+    check_use_dates(&m, true)?;
     let (input, digested) = sign_input(payload)?;
     let mech = sign_mechanism(&params(payload, &m), &m, digested)?;
     super::limits::consume(ctx, &m, input.len())?;
@@ -461,6 +485,7 @@ pub fn signature_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
     single_part_only(payload)?;
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
+    check_use_dates(&m, false)?;
     let (input, digested) = sign_input(payload)?;
     let sig = payload
         .find(Tag::SIGNATURE_DATA)

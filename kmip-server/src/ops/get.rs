@@ -222,7 +222,7 @@ pub fn object_value(ctx: &Ctx<'_>, m: &Managed, format: Option<Kft>) -> Result<T
         ObjectType::SECRET_DATA => {
             let v = values(ctx, m, &[ck::CKA_VALUE])?;
             let kind = m
-                .first("x-softhsm-secret-data-type")
+                .first("y-softhsm-secret-data-type")
                 .and_then(Ttlv::as_enum)
                 .unwrap_or(2); // Seed
             let material = Ttlv::bytes(Tag::KEY_MATERIAL, v[0].to_vec());
@@ -239,7 +239,12 @@ pub fn object_value(ctx: &Ctx<'_>, m: &Managed, format: Option<Kft>) -> Result<T
             Ttlv::structure(
                 Tag::OPAQUE_OBJECT,
                 vec![
-                    Ttlv::enumeration(Tag::OPAQUE_DATA_TYPE, 0x8000_0000),
+                    Ttlv::enumeration(
+                        Tag::OPAQUE_DATA_TYPE,
+                        m.first("y-softhsm-opaque-data-type")
+                            .and_then(Ttlv::as_enum)
+                            .unwrap_or(0x8000_0000),
+                    ),
                     Ttlv::bytes(Tag::OPAQUE_DATA_VALUE, v[0].to_vec()),
                 ],
             )

@@ -331,7 +331,7 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
                 .and_then(Ttlv::as_enum)
                 .unwrap_or(2);
             attrs.push(Attribute {
-                name: "x-softhsm-secret-data-type".into(),
+                name: "y-softhsm-secret-data-type".into(),
                 index: 0,
                 value: Ttlv::enumeration(Tag::ATTRIBUTE_VALUE, kind),
             });
@@ -342,6 +342,15 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
                 .and_then(Ttlv::as_bytes)
                 .ok_or_else(|| KmipError::missing("Opaque Data Value"))?;
             extra.push((ck::CKA_VALUE, v.to_vec()));
+            let kind = object
+                .find(Tag::OPAQUE_DATA_TYPE)
+                .and_then(Ttlv::as_enum)
+                .unwrap_or(0x8000_0000);
+            attrs.push(Attribute {
+                name: "y-softhsm-opaque-data-type".into(),
+                index: 0,
+                value: Ttlv::enumeration(Tag::ATTRIBUTE_VALUE, kind),
+            });
         }
     }
     if let Some((_, v)) = extra.iter().find(|(t, _)| *t == ck::CKA_VALUE) {
