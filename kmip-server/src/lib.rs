@@ -7,4 +7,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod client;
+pub mod clients;
+pub mod devca;
+pub mod login;
+pub mod server;
+pub mod tls;
 pub mod ttlv;
