@@ -40,6 +40,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
+use zeroize::Zeroizing;
 
 /// Length of a TTLV item header: tag (3), type (1), length (4).
 pub const HEADER_LEN: usize = 8;
@@ -467,9 +468,10 @@ async fn serve(
                 return "refused message";
             }
         };
-        // Bounded by `check_header`: at most max_message_size bytes.
+        // Bounded by `check_header`: at most max_message_size bytes. Requests and answers may
+        // carry key material or passwords: both buffers are wiped when dropped.
         let total = HEADER_LEN + frame.body_len() as usize;
-        let mut message = Vec::new();
+        let mut message = Zeroizing::new(Vec::new());
         if message.try_reserve_exact(total).is_err() {
             log::warn!("{peer}: cannot allocate {total} bytes for a message; closed");
             return "out of memory";
@@ -498,9 +500,12 @@ async fn serve(
         let handler = ctx.handler.clone();
         let who = client.clone();
         let reason = why.clone();
-        let answer = tokio::task::spawn_blocking(move || match reason {
-            None => Some(handler.handle(&who, &message)),
-            Some(why) => handler.reject(&who, &why),
+        let answer = tokio::task::spawn_blocking(move || {
+            match reason {
+                None => Some(handler.handle(&who, &message)),
+                Some(why) => handler.reject(&who, &why),
+            }
+            .map(Zeroizing::new)
         })
         .await;
         let answer = match answer {

@@ -769,4 +769,15 @@ password_env = "ALICE_PASSWORD"
             assert!(Config::parse(bad).is_err(), "accepted: {bad}");
         }
     }
+
+    #[test]
+    fn the_readme_example_is_a_valid_configuration() {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("## Configuration").expect("section")..];
+        let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let block = &section[start..start + section[start..].find("```").expect("block end")];
+        let c = Config::parse(block).unwrap_or_else(|e| panic!("README example: {e}"));
+        assert_eq!(c.kmip.tokens.len(), 2);
+        assert_eq!(c.kmip_default_token(), Some("apps"));
+    }
 }
