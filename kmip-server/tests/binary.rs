@@ -135,6 +135,24 @@ impl Drop for Running {
     }
 }
 
+/// Runs a start that must fail: its output once it has exited (killed if it keeps running).
+fn run_to_exit(mut cmd: Command) -> std::process::Output {
+    let mut child = cmd.spawn().expect("kmip-server starts");
+    let deadline = Instant::now() + START_TIMEOUT;
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "kmip-server kept running; stdout:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
 fn field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
     text.lines()
         .find_map(|l| l.trim().strip_prefix(label))
@@ -216,18 +234,34 @@ fn a_pin_file_others_can_read_stops_the_start() {
     assert!(status.success());
     let pin_file = m.data().join("kmip-token.pin");
     std::fs::set_permissions(&pin_file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut child = m.command().spawn().unwrap();
-    let deadline = Instant::now() + START_TIMEOUT;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "kmip-server kept running");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let out = child.wait_with_output().unwrap();
+    let out = run_to_exit(m.command());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("chmod 600"), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("listening on"));
+}
+
+#[test]
+fn an_invalid_kmip_section_stops_the_start_with_the_key_named() {
+    let m = Machine::new();
+    let conf = m.dir.path().join("softhsm-rs.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "[store]\npath = \"{}\"\n[kmip]\ndefault_token = \"nope\"\n",
+            m.data().join("store.db").display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = m.command();
+    cmd.arg("--config").arg(&conf);
+    let out = run_to_exit(cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("invalid [kmip] section") && stderr.contains("kmip.default_token"),
+        "{stderr}"
+    );
+    // Nothing was created.
+    assert!(!m.data().join("kmip-token.pin").exists());
 }

@@ -275,8 +275,10 @@ pub struct KmipCredential {
 }
 
 impl KmipConfig {
-    /// Checks the values and the references between them.
-    fn check(&self) -> Result<(), String> {
+    /// Checks the values and the references between them. The KMIP server calls this when it
+    /// starts; the module and the CLI only need the section to be well-formed, so a KMIP
+    /// mistake never stops a PKCS#11 application.
+    pub fn check(&self) -> Result<(), String> {
         if self.listen.is_empty() {
             return Err("kmip.listen needs at least one address".into());
         }
@@ -502,7 +504,6 @@ impl Config {
                 crate::token::MAX_ARGON2_PASSES
             ));
         }
-        c.kmip.check()?;
         if log_level(&c.log.level).is_none() {
             return Err(format!(
                 "log.level {:?} is not one of off, error, warn, info, debug, trace",
@@ -677,6 +678,7 @@ mod tests {
     #[test]
     fn kmip_defaults() {
         let c = Config::parse("").unwrap();
+        c.kmip.check().unwrap();
         let k = &c.kmip;
         assert_eq!(k.listen, vec!["127.0.0.1:5696".parse().unwrap()]);
         assert!(k.require_client_eku);
@@ -730,6 +732,7 @@ username = "alice"
 password_env = "ALICE_PASSWORD"
 "#;
         let mut c = Config::parse(text).unwrap();
+        c.kmip.check().unwrap();
         c.source = Some(PathBuf::from("/etc/softhsm-rs/softhsm-rs.toml"));
         assert_eq!(c.kmip.listen.len(), 2);
         assert!(!c.kmip.require_client_eku);
@@ -743,6 +746,10 @@ password_env = "ALICE_PASSWORD"
             PathBuf::from("/etc/softhsm-rs/tls/server.pem")
         );
         assert_eq!(c.kmip_credentials()[0].username, "alice");
+
+        // A section the server would refuse is still read by the module and the CLI.
+        let lax = Config::parse("[kmip]\ndefault_token = \"nope\"\n").unwrap();
+        assert!(lax.kmip.check().is_err());
 
         // Explicit client rules without a default: unlisted clients get no token.
         let c = Config::parse("[[kmip.clients]]\ncommon_name = \"x\"\ntoken = \"kmip\"\n").unwrap();
@@ -766,7 +773,8 @@ password_env = "ALICE_PASSWORD"
             "[[kmip.tokens]]\nlabel = \"t\"\npin_env = \"E\"\n[[kmip.tokens]]\nlabel = \"t\"\npin_env = \"F\"\n",
             "[[kmip.credentials]]\nusername = \"u\"\n",
         ] {
-            assert!(Config::parse(bad).is_err(), "accepted: {bad}");
+            let checked = Config::parse(bad).and_then(|c| c.kmip.check());
+            assert!(checked.is_err(), "accepted: {bad}");
         }
     }
 
@@ -777,6 +785,7 @@ password_env = "ALICE_PASSWORD"
         let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
         let block = &section[start..start + section[start..].find("```").expect("block end")];
         let c = Config::parse(block).unwrap_or_else(|e| panic!("README example: {e}"));
+        c.kmip.check().unwrap_or_else(|e| panic!("README example: {e}"));
         assert_eq!(c.kmip.tokens.len(), 2);
         assert_eq!(c.kmip_default_token(), Some("apps"));
     }

@@ -150,6 +150,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, config: Config) -> Result<(), Failure> {
+    config.kmip.check().map_err(|e| {
+        let file = config
+            .source
+            .as_deref()
+            .map_or_else(|| "the configuration".to_string(), |p| p.display().to_string());
+        Failure::new(format!("invalid [kmip] section in {file}: {e}"))
+            .hint("the README's configuration section describes every [kmip] key")
+    })?;
     let store = config.store_path();
     let hsm = Hsm::open(config.clone()).map_err(|e| {
         Failure::new(format!("cannot open the keystore {}: {e}", store.display())).hint(format!(
@@ -372,20 +380,32 @@ fn how_to_connect(config: &Config, files: &TlsFiles, dev: Option<&devca::DevCa>,
     t.push_str(&format!("Keystore:            {store}\n"));
     t.push_str(&format!("Config file:         {conf}\n"));
     t.push_str(&format!("Log file:            {}\n", shown(&config.log_path())));
-    t.push_str(&format!("CA certificate:      {}\n", shown(&files.client_ca)));
-    let (cert, key) = match dev {
+    // What a client needs: the CA that issued the server certificate, and its own pair.
+    let (ca, cert, key) = match dev {
         Some(d) => {
-            let (c, k) = (shown(&d.paths.client_cert), shown(&d.paths.client_key));
+            let (ca, c, k) = (
+                shown(&d.paths.ca_cert),
+                shown(&d.paths.client_cert),
+                shown(&d.paths.client_key),
+            );
+            t.push_str(&format!("CA certificate:      {ca}\n"));
             t.push_str(&format!("Client certificate:  {c}\n"));
             t.push_str(&format!("Client key:          {k}\n"));
-            (c, k)
+            (ca, c, k)
         }
         None => {
-            t.push_str("Client certificates: issued by the CA above (kmip.client_ca)\n");
-            ("<client.pem>".to_string(), "<client.key>".to_string())
+            t.push_str(&format!("Server certificate:  {}\n", shown(&files.server_cert)));
+            t.push_str(&format!(
+                "Client CA:           {} (client certificates must chain to it)\n",
+                shown(&files.client_ca)
+            ));
+            (
+                "<CA of the server certificate>".to_string(),
+                "<client.pem>".to_string(),
+                "<client.key>".to_string(),
+            )
         }
     };
-    let ca = shown(&files.client_ca);
     t.push_str(&format!(
         "\nThe PKCS#11 module and the softhsm-rs CLI see the same tokens when they read the same\n\
          configuration; to name the keystore explicitly, the config line is:\n\
