@@ -6,7 +6,7 @@
 //!   within its validity period and, when CRLs are configured, is not revoked (every
 //!   certificate of the chain below the trust anchor needs a CRL from its issuer; an unknown
 //!   status is refused).
-//! - Extended key usage ([`ClientVerifier`]): with `require_client_eku` (the default) the
+//! - Extended key usage (`ClientVerifier`): with `require_client_eku` (the default) the
 //!   client certificate must carry the EKU extension and it must list clientAuth; CA
 //!   certificates in the chain that carry an EKU extension must list clientAuth too. Without
 //!   it, EKU is not looked at. rustls's own `WebPkiClientVerifier` cannot express either
@@ -116,7 +116,7 @@ fn parse_crls(what: &str, pem: &[u8]) -> Result<Vec<CertificateRevocationListDer
     Ok(crls)
 }
 
-/// Reads a PEM file (bounded by [`MAX_PEM_FILE`]) into a buffer wiped on drop.
+/// Reads a PEM file (at most 16 MiB) into a buffer wiped on drop.
 pub fn read_pem_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, TlsError> {
     use std::io::Read;
     let read_err = |err| TlsError::Read {
@@ -242,7 +242,7 @@ pub fn server_config_from_files(
 /// The client-certificate verifier: webpki chain building, validity and CRL checks as rustls's
 /// `WebPkiClientVerifier` does them, with the EKU policy of the configuration.
 #[derive(Debug)]
-pub struct ClientVerifier {
+pub(crate) struct ClientVerifier {
     roots: Arc<RootCertStore>,
     hints: Vec<DistinguishedName>,
     crls: Vec<webpki::CertRevocationList<'static>>,
@@ -251,7 +251,7 @@ pub struct ClientVerifier {
 }
 
 impl ClientVerifier {
-    pub fn new(
+    pub(crate) fn new(
         roots: Arc<RootCertStore>,
         crls: Vec<webpki::CertRevocationList<'static>>,
         algs: WebPkiSupportedAlgorithms,

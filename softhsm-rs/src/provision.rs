@@ -18,7 +18,8 @@ const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456
 /// Length of generated PINs: 16 characters of a 57-symbol alphabet, about 93 bits.
 pub const GENERATED_PIN_LEN: usize = 16;
 
-/// A fresh random PIN of `len` characters from [`ALPHABET`], drawn from the aws-lc DRBG.
+/// A fresh random PIN of `len` characters (letters and digits without look-alikes), drawn from
+/// the aws-lc DRBG.
 pub fn generate_pin(len: usize) -> Result<Zeroizing<String>> {
     // Rejection sampling: bytes at or above the largest multiple of the alphabet size are
     // dropped, so every character is equally likely.
