@@ -17,8 +17,9 @@ pub struct Kmip {
     pub hsm: Arc<Hsm>,
     /// Token label → slot, for the tokens the server logged in to.
     tokens: HashMap<String, u64>,
-    /// Username → password accepted in request headers; empty means none required.
-    credentials: HashMap<String, String>,
+    /// Username → (password, token it is limited to) accepted in request headers; empty means
+    /// none required.
+    credentials: HashMap<String, (zeroize::Zeroizing<String>, Option<String>)>,
     pub limits: Limits,
 }
 
@@ -66,9 +67,18 @@ impl Kmip {
         Ok(())
     }
 
-    /// Requires these username/password credentials in every request header.
-    pub fn require_credentials(&mut self, creds: HashMap<String, String>) {
+    /// Requires one of these username/password credentials in every request header.
+    pub fn require_credentials(
+        &mut self,
+        creds: HashMap<String, (zeroize::Zeroizing<String>, Option<String>)>,
+    ) {
         self.credentials = creds;
+    }
+
+    /// Serves the token labelled `label` in `slot`, which [`crate::login::log_in`] has
+    /// logged in to.
+    pub fn add_token(&mut self, label: &str, slot: u64) {
+        self.tokens.insert(label.to_string(), slot);
     }
 
     /// Answers one request message from a client mapped to token `token`.
@@ -107,7 +117,7 @@ impl Kmip {
             );
             return message::error_response(None, e);
         }
-        if let Err(e) = self.authenticate(&req) {
+        if let Err(e) = self.authenticate(token, &req) {
             log::warn!("request refused: {}", e.message);
             let items: Vec<ResponseItem> = req
                 .items
@@ -142,14 +152,15 @@ impl Kmip {
         }
     }
 
-    fn authenticate(&self, req: &Request) -> Result<()> {
+    fn authenticate(&self, token: &str, req: &Request) -> Result<()> {
         if self.credentials.is_empty() {
             return Ok(());
         }
         let ok = req.header.credentials.as_ref().is_some_and(|(u, p)| {
-            self.credentials
-                .get(u)
-                .is_some_and(|want| constant_time_eq(want.as_bytes(), p.as_bytes()))
+            self.credentials.get(u).is_some_and(|(want, only)| {
+                constant_time_eq(want.as_bytes(), p.as_bytes())
+                    && only.as_deref().map_or(true, |t| t == token)
+            })
         });
         if ok {
             Ok(())
@@ -211,6 +222,23 @@ impl Kmip {
         Ok(self
             .hsm
             .open_session(*slot, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)?)
+    }
+}
+
+impl crate::server::Handler for Kmip {
+    fn handle(&self, client: &crate::server::ClientId, request: &[u8]) -> Vec<u8> {
+        self.handle_bytes(&client.token, request)
+    }
+
+    /// A message whose first item is not a Request Message: answered Invalid Message.
+    fn reject(&self, _client: &crate::server::ClientId, why: &str) -> Option<Vec<u8>> {
+        Some(binary::encode(&message::error_response(
+            None,
+            KmipError::new(
+                ResultReason::INVALID_MESSAGE,
+                format!("not a KMIP request: {why}"),
+            ),
+        )))
     }
 }
 

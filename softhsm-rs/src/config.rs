@@ -24,6 +24,8 @@ pub struct Config {
     pub log: LogConfig,
     pub pin: PinConfig,
     pub compat: CompatConfig,
+    /// The KMIP server (`kmip-server`); the module and the CLI only carry it.
+    pub kmip: KmipConfig,
     /// Where the file was read from, if anywhere (relative paths are resolved against it).
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -145,6 +147,224 @@ pub enum WrapPadMode {
 #[serde(deny_unknown_fields, default)]
 pub struct CompatConfig {
     pub aes_key_wrap_pad: WrapPadMode,
+}
+
+/// Label of the token the KMIP server creates on a fresh keystore and uses when no
+/// `[[kmip.tokens]]` are configured.
+pub const KMIP_FIRST_TOKEN_LABEL: &str = "kmip";
+/// File beside the store holding the user PIN of [`KMIP_FIRST_TOKEN_LABEL`] (mode 0600).
+pub const KMIP_PIN_FILE_NAME: &str = "kmip-token.pin";
+/// Directory beside the store where the development CA is made when no certificates are
+/// configured.
+pub const KMIP_DEV_CA_DIR_NAME: &str = "certs";
+/// The IANA port of KMIP over TLS.
+pub const KMIP_DEFAULT_LISTEN: &str = "127.0.0.1:5696";
+/// Upper bound accepted for `kmip.max_message_size`: each connection may hold one message
+/// of that size in memory, so a typo must not allow gigabytes per connection.
+pub const KMIP_MAX_MESSAGE_SIZE_LIMIT: u32 = 256 << 20;
+
+/// `[kmip]`: the KMIP server's listener, TLS material, limits, and who maps to which token.
+///
+/// With no `server_cert` / `server_key` / `client_ca`, the server makes (once) and uses a
+/// development CA in `dev_ca_dir`. With no `[[kmip.tokens]]`, it logs in to the token
+/// labelled `kmip` with the PIN in `kmip-token.pin` beside the store (both made on first start).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KmipConfig {
+    /// Addresses to listen on (IP:port). Default: `127.0.0.1:5696`.
+    pub listen: Vec<std::net::SocketAddr>,
+    /// Server certificate chain (PEM, leaf first).
+    pub server_cert: Option<PathBuf>,
+    /// Server private key (PEM: PKCS#8, SEC1 or PKCS#1).
+    pub server_key: Option<PathBuf>,
+    /// CA certificate(s) (PEM) that client certificates must chain to.
+    pub client_ca: Option<PathBuf>,
+    /// Certificate revocation lists (PEM) checked for every client certificate.
+    pub crls: Vec<PathBuf>,
+    /// Where the development CA lives when the three paths above are not set. Default:
+    /// `certs/` beside the store.
+    pub dev_ca_dir: Option<PathBuf>,
+    /// Require the clientAuth extended key usage in client certificates (default true). When
+    /// false, a certificate without it (or with other usages only) is accepted if it chains
+    /// to `client_ca`.
+    pub require_client_eku: bool,
+    /// Connections served at once; more are accepted and closed at once (default 1024).
+    pub max_connections: usize,
+    /// A connection with no request for this long is closed (default 120).
+    pub idle_timeout_secs: u64,
+    /// The TLS handshake must finish within this (default 10).
+    pub handshake_timeout_secs: u64,
+    /// On SIGTERM/SIGINT, requests in flight get this long to finish (default 30).
+    pub shutdown_timeout_secs: u64,
+    /// Largest request accepted, in bytes, header included (default 16 MiB). Checked against
+    /// the length in the 8-byte TTLV header before anything is allocated.
+    pub max_message_size: u32,
+    /// Token of any verified client not listed in `clients`. Default: `kmip` when `clients`
+    /// is empty, else none (unlisted clients are refused).
+    pub default_token: Option<String>,
+    /// Client certificate identity → token label.
+    pub clients: Vec<KmipClientRule>,
+    /// Tokens the server logs in to, and where each PIN comes from.
+    pub tokens: Vec<KmipToken>,
+    /// KMIP Username/Password credentials; when any is given, requests must carry one of them
+    /// (checked by the request dispatcher).
+    pub credentials: Vec<KmipCredential>,
+}
+
+impl Default for KmipConfig {
+    fn default() -> Self {
+        KmipConfig {
+            listen: vec![KMIP_DEFAULT_LISTEN.parse().expect("constant address")],
+            server_cert: None,
+            server_key: None,
+            client_ca: None,
+            crls: Vec::new(),
+            dev_ca_dir: None,
+            require_client_eku: true,
+            max_connections: 1024,
+            idle_timeout_secs: 120,
+            handshake_timeout_secs: 10,
+            shutdown_timeout_secs: 30,
+            max_message_size: 16 << 20,
+            default_token: None,
+            clients: Vec::new(),
+            tokens: Vec::new(),
+            credentials: Vec::new(),
+        }
+    }
+}
+
+/// `[[kmip.clients]]`: clients whose certificate has this subject (RFC 4514, as
+/// `openssl x509 -noout -subject -nameopt RFC2253` prints it) or this common name use `token`.
+/// A subject rule wins over a common-name rule.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct KmipClientRule {
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub common_name: Option<String>,
+    pub token: String,
+}
+
+/// `[[kmip.tokens]]`: a token the server logs in to as the user, with its PIN from exactly one
+/// of `pin_file` (mode 0600 or stricter) or `pin_env` (an environment variable's name).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct KmipToken {
+    pub label: String,
+    #[serde(default)]
+    pub pin_file: Option<PathBuf>,
+    #[serde(default)]
+    pub pin_env: Option<String>,
+}
+
+/// `[[kmip.credentials]]`: a KMIP Username and Password credential; the password comes from
+/// exactly one of `password_file` (mode 0600 or stricter) or `password_env`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct KmipCredential {
+    pub username: String,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Restricts the credential to clients mapped to this token (default: any).
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+impl KmipConfig {
+    /// Checks the values and the references between them. The KMIP server calls this when it
+    /// starts; the module and the CLI only need the section to be well-formed, so a KMIP
+    /// mistake never stops a PKCS#11 application.
+    pub fn check(&self) -> Result<(), String> {
+        if self.listen.is_empty() {
+            return Err("kmip.listen needs at least one address".into());
+        }
+        let tls = [&self.server_cert, &self.server_key, &self.client_ca];
+        let given = tls.iter().filter(|p| p.is_some()).count();
+        if given != 0 && given != 3 {
+            return Err(
+                "kmip.server_cert, kmip.server_key and kmip.client_ca go together: give all three, or \
+                 none to use the development CA"
+                    .into(),
+            );
+        }
+        if self.max_connections == 0 {
+            return Err("kmip.max_connections must be at least 1".into());
+        }
+        if self.idle_timeout_secs == 0 || self.handshake_timeout_secs == 0 {
+            return Err("kmip.idle_timeout_secs and kmip.handshake_timeout_secs must be at least 1".into());
+        }
+        if !(1024..=KMIP_MAX_MESSAGE_SIZE_LIMIT).contains(&self.max_message_size) {
+            return Err(format!(
+                "kmip.max_message_size must be 1024..={KMIP_MAX_MESSAGE_SIZE_LIMIT} bytes"
+            ));
+        }
+        let labels: Vec<&str> = if self.tokens.is_empty() {
+            vec![KMIP_FIRST_TOKEN_LABEL]
+        } else {
+            self.tokens.iter().map(|t| t.label.as_str()).collect()
+        };
+        for (i, t) in self.tokens.iter().enumerate() {
+            if t.label.trim().is_empty() || t.label.len() > 32 {
+                return Err(format!("kmip.tokens: label {:?} must be 1 to 32 bytes", t.label));
+            }
+            if labels[..i].contains(&t.label.as_str()) {
+                return Err(format!("kmip.tokens: token {:?} is listed twice", t.label));
+            }
+            if t.pin_file.is_some() == t.pin_env.is_some() {
+                return Err(format!(
+                    "kmip.tokens: token {:?} needs exactly one of pin_file or pin_env",
+                    t.label
+                ));
+            }
+        }
+        let known = |what: &str, label: &str| {
+            if labels.contains(&label) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what} names the token {label:?}, which is not among the tokens the server logs in \
+                     to ({}); add a [[kmip.tokens]] entry for it",
+                    labels.join(", ")
+                ))
+            }
+        };
+        if let Some(d) = &self.default_token {
+            known("kmip.default_token", d)?;
+        }
+        for c in &self.clients {
+            match (&c.subject, &c.common_name) {
+                (Some(s), None) if !s.trim().is_empty() => {}
+                (None, Some(n)) if !n.trim().is_empty() => {}
+                _ => {
+                    return Err(format!(
+                        "kmip.clients: the rule for token {:?} needs exactly one non-empty subject or \
+                         common_name",
+                        c.token
+                    ))
+                }
+            }
+            known("kmip.clients", &c.token)?;
+        }
+        for c in &self.credentials {
+            if c.username.is_empty() {
+                return Err("kmip.credentials: username must not be empty".into());
+            }
+            if c.password_file.is_some() == c.password_env.is_some() {
+                return Err(format!(
+                    "kmip.credentials: user {:?} needs exactly one of password_file or password_env",
+                    c.username
+                ));
+            }
+            if let Some(t) = &c.token {
+                known("kmip.credentials", t)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why a configuration could not be loaded.
@@ -293,7 +513,8 @@ impl Config {
         Ok(c)
     }
 
-    fn resolve(&self, p: &Path) -> PathBuf {
+    /// A path from the file, made absolute against the file's directory when relative.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
         match (&self.source, p.is_relative()) {
             (Some(src), true) => src.parent().unwrap_or(Path::new(".")).join(p),
             _ => p.to_path_buf(),
@@ -308,16 +529,75 @@ impl Config {
         }
     }
 
+    /// The directory holding the store (where first-start files go).
+    pub fn store_dir(&self) -> PathBuf {
+        self.store_path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(default_data_dir)
+    }
+
+    /// Where the KMIP server's development CA lives (`kmip.dev_ca_dir`, else `certs/` beside
+    /// the store).
+    pub fn kmip_dev_ca_dir(&self) -> PathBuf {
+        match &self.kmip.dev_ca_dir {
+            Some(p) => self.resolve(p),
+            None => self.store_dir().join(KMIP_DEV_CA_DIR_NAME),
+        }
+    }
+
+    /// The tokens the KMIP server logs in to, paths resolved: `[[kmip.tokens]]`, else the
+    /// token `kmip` with its PIN in `kmip-token.pin` beside the store.
+    pub fn kmip_tokens(&self) -> Vec<KmipToken> {
+        if self.kmip.tokens.is_empty() {
+            return vec![KmipToken {
+                label: KMIP_FIRST_TOKEN_LABEL.into(),
+                pin_file: Some(self.store_dir().join(KMIP_PIN_FILE_NAME)),
+                pin_env: None,
+            }];
+        }
+        self.kmip
+            .tokens
+            .iter()
+            .map(|t| KmipToken {
+                pin_file: t.pin_file.as_deref().map(|p| self.resolve(p)),
+                ..t.clone()
+            })
+            .collect()
+    }
+
+    /// Whether the KMIP tokens are the built-in default (no `[[kmip.tokens]]`).
+    pub fn kmip_tokens_are_default(&self) -> bool {
+        self.kmip.tokens.is_empty()
+    }
+
+    /// The token of verified clients no rule names: `kmip.default_token`, else `kmip` when
+    /// there are no `[[kmip.clients]]` rules at all.
+    pub fn kmip_default_token(&self) -> Option<&str> {
+        match (&self.kmip.default_token, self.kmip.clients.is_empty()) {
+            (Some(t), _) => Some(t),
+            (None, true) => Some(KMIP_FIRST_TOKEN_LABEL),
+            (None, false) => None,
+        }
+    }
+
+    /// The KMIP credentials with their password files resolved.
+    pub fn kmip_credentials(&self) -> Vec<KmipCredential> {
+        self.kmip
+            .credentials
+            .iter()
+            .map(|c| KmipCredential {
+                password_file: c.password_file.as_deref().map(|p| self.resolve(p)),
+                ..c.clone()
+            })
+            .collect()
+    }
+
     /// The log file this configuration names.
     pub fn log_path(&self) -> PathBuf {
         match &self.log.file {
             Some(p) => self.resolve(p),
-            None => self
-                .store_path()
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(default_data_dir)
-                .join("softhsm-rs.log"),
+            None => self.store_dir().join("softhsm-rs.log"),
         }
     }
 }
@@ -393,5 +673,120 @@ mod tests {
         let mut c = Config::parse("[store]\npath = \"s.db\"\n").unwrap();
         c.source = Some(PathBuf::from("/etc/softhsm-rs/softhsm-rs.toml"));
         assert_eq!(c.store_path(), PathBuf::from("/etc/softhsm-rs/s.db"));
+    }
+
+    #[test]
+    fn kmip_defaults() {
+        let c = Config::parse("").unwrap();
+        c.kmip.check().unwrap();
+        let k = &c.kmip;
+        assert_eq!(k.listen, vec!["127.0.0.1:5696".parse().unwrap()]);
+        assert!(k.require_client_eku);
+        assert_eq!(
+            (k.max_connections, k.idle_timeout_secs, k.handshake_timeout_secs),
+            (1024, 120, 10)
+        );
+        assert_eq!(k.max_message_size, 16 * 1024 * 1024);
+        assert_eq!(c.kmip_default_token(), Some("kmip"));
+        let toks = c.kmip_tokens();
+        assert_eq!(toks.len(), 1);
+        assert_eq!(toks[0].label, "kmip");
+        assert_eq!(
+            toks[0].pin_file.as_deref(),
+            Some(c.store_dir().join("kmip-token.pin").as_path())
+        );
+        assert_eq!(c.kmip_dev_ca_dir(), c.store_dir().join("certs"));
+    }
+
+    #[test]
+    fn kmip_section_is_read_and_checked() {
+        let text = r#"
+[store]
+path = "s.db"
+[kmip]
+listen = ["127.0.0.1:15696", "[::1]:15696"]
+server_cert = "tls/server.pem"
+server_key = "tls/server.key"
+client_ca = "tls/ca.pem"
+crls = ["tls/ca.crl"]
+require_client_eku = false
+max_connections = 2
+idle_timeout_secs = 5
+handshake_timeout_secs = 3
+max_message_size = 65536
+default_token = "apps"
+[[kmip.clients]]
+subject = "CN=db1,O=example"
+token = "db"
+[[kmip.clients]]
+common_name = "backup"
+token = "apps"
+[[kmip.tokens]]
+label = "db"
+pin_file = "db.pin"
+[[kmip.tokens]]
+label = "apps"
+pin_env = "APPS_PIN"
+[[kmip.credentials]]
+username = "alice"
+password_env = "ALICE_PASSWORD"
+"#;
+        let mut c = Config::parse(text).unwrap();
+        c.kmip.check().unwrap();
+        c.source = Some(PathBuf::from("/etc/softhsm-rs/softhsm-rs.toml"));
+        assert_eq!(c.kmip.listen.len(), 2);
+        assert!(!c.kmip.require_client_eku);
+        assert_eq!(c.kmip_default_token(), Some("apps"));
+        assert_eq!(c.kmip.clients[1].common_name.as_deref(), Some("backup"));
+        let toks = c.kmip_tokens();
+        assert_eq!(toks[0].pin_file, Some(PathBuf::from("/etc/softhsm-rs/db.pin")));
+        assert_eq!(toks[1].pin_env.as_deref(), Some("APPS_PIN"));
+        assert_eq!(
+            c.resolve(c.kmip.server_cert.as_deref().unwrap()),
+            PathBuf::from("/etc/softhsm-rs/tls/server.pem")
+        );
+        assert_eq!(c.kmip_credentials()[0].username, "alice");
+
+        // A section the server would refuse is still read by the module and the CLI.
+        let lax = Config::parse("[kmip]\ndefault_token = \"nope\"\n").unwrap();
+        assert!(lax.kmip.check().is_err());
+
+        // Explicit client rules without a default: unlisted clients get no token.
+        let c = Config::parse("[[kmip.clients]]\ncommon_name = \"x\"\ntoken = \"kmip\"\n").unwrap();
+        assert_eq!(c.kmip_default_token(), None);
+
+        for bad in [
+            "[kmip]\nlisten = []\n",
+            "[kmip]\nlisten = [\"localhost\"]\n",
+            "[kmip]\nserver_cert = \"a\"\n",
+            "[kmip]\nmax_connections = 0\n",
+            "[kmip]\nidle_timeout_secs = 0\n",
+            "[kmip]\nmax_message_size = 4294967295\n",
+            "[kmip]\nmax_message_size = 8\n",
+            "[kmip]\nsurprise = 1\n",
+            "[kmip]\ndefault_token = \"nope\"\n",
+            "[[kmip.clients]]\ntoken = \"kmip\"\n",
+            "[[kmip.clients]]\nsubject = \"CN=a\"\ncommon_name = \"a\"\ntoken = \"kmip\"\n",
+            "[[kmip.clients]]\ncommon_name = \"a\"\ntoken = \"other\"\n",
+            "[[kmip.tokens]]\nlabel = \"t\"\n",
+            "[[kmip.tokens]]\nlabel = \"t\"\npin_file = \"f\"\npin_env = \"E\"\n",
+            "[[kmip.tokens]]\nlabel = \"t\"\npin_env = \"E\"\n[[kmip.tokens]]\nlabel = \"t\"\npin_env = \"F\"\n",
+            "[[kmip.credentials]]\nusername = \"u\"\n",
+        ] {
+            let checked = Config::parse(bad).and_then(|c| c.kmip.check());
+            assert!(checked.is_err(), "accepted: {bad}");
+        }
+    }
+
+    #[test]
+    fn the_readme_example_is_a_valid_configuration() {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("## Configuration").expect("section")..];
+        let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let block = &section[start..start + section[start..].find("```").expect("block end")];
+        let c = Config::parse(block).unwrap_or_else(|e| panic!("README example: {e}"));
+        c.kmip.check().unwrap_or_else(|e| panic!("README example: {e}"));
+        assert_eq!(c.kmip.tokens.len(), 2);
+        assert_eq!(c.kmip_default_token(), Some("apps"));
     }
 }

@@ -12,6 +12,7 @@ pub mod hsm;
 pub mod logging;
 pub mod mechanism;
 pub mod object;
+pub mod provision;
 pub mod session;
 pub mod store;
 pub mod token;

@@ -1,5 +1,5 @@
 //! Where PINs come from: a flag, an environment variable, or a prompt without echo; and the
-//! random PINs `setup` generates.
+//! random PINs `setup` generates (made by `softhsm::provision`, shared with the KMIP server).
 //!
 //! PINs live in `Zeroizing` buffers and are never formatted into messages or log lines.
 
@@ -87,39 +87,17 @@ pub fn check_len(config: &Config, pin: &str, what: &str) -> Result<(), CliError>
     Ok(())
 }
 
-/// Characters of generated PINs: letters and digits without the look-alikes 0/O, 1/l/I.
-const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-
-/// Length of generated PINs: 16 characters of a 57-symbol alphabet, about 93 bits.
-pub const GENERATED_LEN: usize = 16;
-
-/// A fresh random PIN of `len` characters from [`ALPHABET`], drawn from the aws-lc DRBG.
+/// A fresh random PIN of `len` characters (see [`softhsm::provision::generate_pin`]).
 pub fn generate(len: usize) -> Result<Zeroizing<String>, CliError> {
-    // Rejection sampling: bytes at or above the largest multiple of the alphabet size are
-    // dropped, so every character is equally likely.
-    let n = ALPHABET.len();
-    let limit = 256 - 256 % n;
-    let mut pin = Zeroizing::new(String::with_capacity(len));
-    let mut buf = Zeroizing::new([0u8; 64]);
-    while pin.len() < len {
-        softhsm::crypto::random(&mut buf[..]).map_err(|e| CliError::Failed {
-            msg: format!("the random number generator failed: {e}"),
-            hint: None,
-        })?;
-        for &b in buf.iter().filter(|b| usize::from(**b) < limit) {
-            if pin.len() == len {
-                break;
-            }
-            pin.push(char::from(ALPHABET[usize::from(b) % n]));
-        }
-    }
-    Ok(pin)
+    softhsm::provision::generate_pin(len).map_err(|e| CliError::Failed {
+        msg: format!("the random number generator failed: {e}"),
+        hint: None,
+    })
 }
 
-/// The length of generated PINs under `config`: [`GENERATED_LEN`] unless the configured range
-/// excludes it.
+/// The length of generated PINs under `config`.
 pub fn generated_len(config: &Config) -> usize {
-    GENERATED_LEN.clamp(config.pin.min_len, config.pin.max_len.max(config.pin.min_len))
+    softhsm::provision::generated_pin_len(config)
 }
 
 #[cfg(test)]
@@ -127,26 +105,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn generated_pins_are_random_and_from_the_alphabet() {
-        let a = generate(GENERATED_LEN).unwrap();
-        let b = generate(GENERATED_LEN).unwrap();
-        assert_eq!(a.len(), GENERATED_LEN);
-        assert_ne!(*a, *b);
-        assert!(a.bytes().all(|c| ALPHABET.contains(&c)));
-        assert!(!a.contains(['0', 'O', '1', 'l', 'I']));
-        assert_eq!(generate(200).unwrap().len(), 200);
-    }
-
-    #[test]
-    fn generated_len_follows_the_config() {
-        let mut c = Config::default();
-        assert_eq!(generated_len(&c), GENERATED_LEN);
-        c.pin.min_len = 20;
-        c.pin.max_len = 30;
-        assert_eq!(generated_len(&c), 20);
-        c.pin.min_len = 4;
-        c.pin.max_len = 8;
-        assert_eq!(generated_len(&c), 8);
+    fn generated_pins_follow_the_config() {
+        let c = Config::default();
+        let pin = generate(generated_len(&c)).unwrap();
+        assert_eq!(pin.len(), softhsm::provision::GENERATED_PIN_LEN);
     }
 
     #[test]

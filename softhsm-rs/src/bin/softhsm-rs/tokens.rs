@@ -6,6 +6,7 @@ use crate::say;
 use clap::{ArgGroup, Args, Subcommand};
 use cryptoki_sys as ck;
 use softhsm::hsm::Hsm;
+use softhsm::provision::CreateTokenError;
 use softhsm::store::TokenRecord;
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -202,29 +203,19 @@ fn list(hsm: &Hsm, out: &mut String) -> Result<(), CliError> {
 
 /// Opens a read/write session, logs the SO in and sets the user PIN.
 fn set_user_pin(hsm: &Hsm, slot: u64, so_pin: &str, user_pin: &str) -> softhsm::Result<()> {
-    let h = hsm.open_session(slot, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)?;
-    let r = hsm.login(h, ck::CKU_SO, so_pin.as_bytes()).and_then(|()| {
-        let r = hsm.init_pin(h, user_pin.as_bytes());
-        let _ = hsm.logout(h);
-        r
-    });
-    let _ = hsm.close_session(h);
-    r
+    softhsm::provision::set_user_pin(hsm, slot, so_pin, user_pin)
 }
 
 /// Creates a token in the free `slot` with both PINs set. If the user PIN cannot be set the new
 /// (empty) token is removed again, so no half-made token is left behind.
 pub fn create_token(hsm: &Hsm, slot: u64, label: &str, so_pin: &str, user_pin: &str) -> Result<(), CliError> {
-    hsm.init_token(slot, so_pin.as_bytes(), label.as_bytes())
-        .map_err(|e| CliError::core(format!("cannot create a token in slot {slot}"), e))?;
-    if let Err(e) = set_user_pin(hsm, slot, so_pin, user_pin) {
-        let _ = hsm.delete_token(slot);
-        return Err(CliError::core(
+    softhsm::provision::create_token(hsm, slot, label, so_pin, user_pin).map_err(|e| match e {
+        CreateTokenError::Init(e) => CliError::core(format!("cannot create a token in slot {slot}"), e),
+        CreateTokenError::UserPin(e) => CliError::core(
             format!("cannot set the user PIN of the new token in slot {slot} (the token was removed again)"),
             e,
-        ));
-    }
-    Ok(())
+        ),
+    })
 }
 
 fn check_label(label: &str) -> Result<(), CliError> {
