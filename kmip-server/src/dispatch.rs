@@ -19,7 +19,7 @@ pub struct Kmip {
     tokens: HashMap<String, u64>,
     /// Username → (password, token it is limited to) accepted in request headers; empty means
     /// none required.
-    credentials: HashMap<String, (zeroize::Zeroizing<String>, Option<String>)>,
+    credentials: crate::login::Credentials,
     pub limits: Limits,
 }
 

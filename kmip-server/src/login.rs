@@ -376,11 +376,11 @@ mod tests {
     }
 }
 
-/// The `[[kmip.credentials]]` of the configuration with their passwords read: username →
-/// (password, token it is restricted to).
-pub fn credentials(
-    config: &softhsm::config::Config,
-) -> Result<std::collections::HashMap<String, (Zeroizing<String>, Option<String>)>, SecretError> {
+/// Username → (password, the token the credential is restricted to).
+pub type Credentials = std::collections::HashMap<String, (Zeroizing<String>, Option<String>)>;
+
+/// The `[[kmip.credentials]]` of the configuration with their passwords read.
+pub fn credentials(config: &softhsm::config::Config) -> Result<Credentials, SecretError> {
     let mut out = std::collections::HashMap::new();
     for c in &config.kmip.credentials {
         let source = match (&c.password_file, &c.password_env) {
