@@ -301,6 +301,24 @@ pub fn log_in(hsm: &Hsm, tokens: &[KmipToken]) -> Result<Logins, LoginError> {
     Ok(logins)
 }
 
+/// Username → (password, the token the credential is restricted to).
+pub type Credentials = std::collections::HashMap<String, (Zeroizing<String>, Option<String>)>;
+
+/// The `[[kmip.credentials]]` of the configuration with their passwords read.
+pub fn credentials(config: &softhsm::config::Config) -> Result<Credentials, SecretError> {
+    let mut out = std::collections::HashMap::new();
+    for c in &config.kmip.credentials {
+        let source = match (&c.password_file, &c.password_env) {
+            (Some(p), _) => SecretSource::File(p.clone()),
+            (None, Some(v)) => SecretSource::Env(v.clone()),
+            // The configuration check requires one of the two.
+            (None, None) => continue,
+        };
+        out.insert(c.username.clone(), (read_secret(&source)?, c.token.clone()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,22 +392,4 @@ mod tests {
         let info = hsm.session_info(l.tokens[0].session).unwrap();
         assert_eq!(info.state, ck::CKS_RW_USER_FUNCTIONS);
     }
-}
-
-/// Username → (password, the token the credential is restricted to).
-pub type Credentials = std::collections::HashMap<String, (Zeroizing<String>, Option<String>)>;
-
-/// The `[[kmip.credentials]]` of the configuration with their passwords read.
-pub fn credentials(config: &softhsm::config::Config) -> Result<Credentials, SecretError> {
-    let mut out = std::collections::HashMap::new();
-    for c in &config.kmip.credentials {
-        let source = match (&c.password_file, &c.password_env) {
-            (Some(p), _) => SecretSource::File(p.clone()),
-            (None, Some(v)) => SecretSource::Env(v.clone()),
-            // The configuration check requires one of the two.
-            (None, None) => continue,
-        };
-        out.insert(c.username.clone(), (read_secret(&source)?, c.token.clone()));
-    }
-    Ok(out)
 }
