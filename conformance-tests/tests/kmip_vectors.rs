@@ -1,12 +1,16 @@
 //! OASIS KMIP test cases replayed against the server (KMIP 1.4 and 2.1 mandatory profiles).
 //!
-//! Each file runs against a fresh keystore. Files listed in `kmip-vectors-skipped.txt` are
+//! Each file runs against a fresh keystore behind a running server (the listener, mutual TLS
+//! and dispatcher of `kmip-server`, on 127.0.0.1:0), over one client connection. Files listed in `kmip-vectors-skipped.txt` are
 //! not run, each with its reason; every other file of the groups below must pass all of its
 //! request/response pairs. The table of pass counts per group and version is printed.
 
 use conformance_tests::kmip_replay::{replay_file, FileResult};
 use cryptoki_sys as ck;
 use kmip_server::dispatch::Kmip;
+use kmip_server::local::LocalServer;
+use kmip_server::server::Limits;
+use kmip_server::ttlv::{binary, Ttlv};
 use softhsm::config::Config;
 use softhsm::hsm::Hsm;
 use std::collections::BTreeMap;
@@ -90,8 +94,14 @@ fn oasis_mandatory_test_cases() {
                 continue;
             }
             let tmp = tempfile::tempdir().unwrap();
-            let kmip = server(tmp.path());
-            let r: FileResult = match replay_file(&f, &mut |req| kmip.handle_message("kmip", req)) {
+            let srv = LocalServer::start(Arc::new(server(tmp.path())), "kmip", Limits::default())
+                .expect("server starts");
+            let mut conn = srv.connect().expect("mutual TLS");
+            let mut send = |req: &Ttlv| -> Ttlv {
+                let answer = conn.send_raw(&binary::encode(req)).expect("an answer");
+                binary::decode(&answer, &Default::default()).expect("the answer decodes")
+            };
+            let r: FileResult = match replay_file(&f, &mut send) {
                 Ok(r) => r,
                 Err(e) => panic!("{key}: {e}"),
             };

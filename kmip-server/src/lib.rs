@@ -18,6 +18,7 @@ pub mod clients;
 pub mod devca;
 pub mod dispatch;
 pub mod error;
+pub mod local;
 pub mod login;
 pub mod message;
 pub mod objects;
