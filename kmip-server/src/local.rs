@@ -32,8 +32,12 @@ impl LocalServer {
     pub fn start(handler: Arc<dyn Handler>, token: &str, limits: Limits) -> std::io::Result<LocalServer> {
         let err = |e: String| std::io::Error::other(e);
         let ca = Ca::generate("softhsm-rs local test CA", None).map_err(|e| err(e.to_string()))?;
-        let server_leaf = ca.issue(&LeafSpec::local_server()).map_err(|e| err(e.to_string()))?;
-        let client = ca.issue(&LeafSpec::client("kmip-client")).map_err(|e| err(e.to_string()))?;
+        let server_leaf = ca
+            .issue(&LeafSpec::local_server())
+            .map_err(|e| err(e.to_string()))?;
+        let client = ca
+            .issue(&LeafSpec::client("kmip-client"))
+            .map_err(|e| err(e.to_string()))?;
         let pem = TlsPem {
             server_chain: server_leaf.cert_pem.as_bytes(),
             server_key: server_leaf.key_pem.as_bytes(),

@@ -25,4 +25,5 @@ mod rsa_raw;
 mod sessions;
 mod slots;
 mod threads;
+mod two_doors;
 mod wrap;
