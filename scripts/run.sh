@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds softhsm-rs and sets it up on its embedded default: a per-user keystore and a first token
-# whose PINs are generated and shown once. Prints how to use the module with pkcs11-tool.
+# Builds softhsm-rs and runs it on its embedded default: the per-user keystore, a first token
+# `kmip` (PINs generated and shown once), a development CA with server and client certificates,
+# and the KMIP server on 127.0.0.1:5696. The PKCS#11 module (target/release/libsofthsm_pkcs11.so)
+# sees the same keystore with no daemon. Extra arguments go to kmip-server (see --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet -p softhsm-pkcs11 -p softhsm-rs
-exec target/release/softhsm-rs setup "$@"
+cargo build --release --quiet -p softhsm-pkcs11 -p softhsm-rs -p kmip-server
+exec target/release/kmip-server "$@"
