@@ -7,4 +7,5 @@
 //! `libsofthsm_pkcs11.so` from the workspace target directory.
 
 pub mod harness;
+pub mod kmip_process;
 pub mod kmip_replay;

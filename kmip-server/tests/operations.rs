@@ -527,3 +527,49 @@ fn kmip_keys_are_pkcs11_objects_and_pkcs11_keys_are_kmip_objects() {
     }
     hsm.close_session(s).unwrap();
 }
+
+#[test]
+fn re_key_moves_the_name_links_both_keys_and_export_returns_attributes() {
+    let e = env();
+    let v = Version::new(1, 4);
+    let old = create_aes(&e, v, "rotating");
+    ok(&one(&e, v, Operation::ACTIVATE, vec![uid(&old)]));
+    let r = one(&e, v, Operation::RE_KEY, vec![uid(&old)]);
+    let new = ok(&r)
+        .find(Tag::UNIQUE_IDENTIFIER)
+        .and_then(Ttlv::as_text)
+        .unwrap()
+        .to_string();
+    assert_ne!(new, old);
+    // The name now finds the new key only.
+    let r = one(
+        &e,
+        v,
+        Operation::LOCATE,
+        vec![v1_attr("Name", name_value("rotating"))],
+    );
+    let found: Vec<&str> = ok(&r)
+        .find_all(Tag::UNIQUE_IDENTIFIER)
+        .filter_map(Ttlv::as_text)
+        .collect();
+    assert_eq!(found, vec![new.as_str()]);
+    // Export (2.0) returns the new key with its attributes, linked back to the old one.
+    let r = one(&e, Version::new(2, 0), Operation::EXPORT, vec![uid(&new)]);
+    let p = ok(&r);
+    let attrs = p.find(Tag::ATTRIBUTES).expect("attributes");
+    let link = attrs.find(Tag::LINK).expect("a link");
+    assert_eq!(
+        link.find(Tag::LINKED_OBJECT_IDENTIFIER).and_then(Ttlv::as_text),
+        Some(old.as_str())
+    );
+    assert_eq!(
+        attrs.find(Tag::CRYPTOGRAPHIC_LENGTH).and_then(Ttlv::as_int),
+        Some(256)
+    );
+    assert!(p.find(Tag::SYMMETRIC_KEY).is_some());
+    assert_eq!(
+        state_of(&e, v, &new),
+        State::ACTIVE.0,
+        "an active key's replacement is active"
+    );
+}

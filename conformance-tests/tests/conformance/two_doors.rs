@@ -3,29 +3,36 @@
 //! KMIP lifecycle governs both. softhsm-rs only.
 
 use crate::util::*;
+use conformance_tests::kmip_process::KmipProcess;
 use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectClass};
 use cryptoki::session::Session;
-use kmip_server::dispatch::Kmip;
-use kmip_server::local::LocalServer;
-use kmip_server::server::Limits;
 use kmip_server::ttlv::enums::{
     CryptographicAlgorithm as Alg, ObjectType, Operation, ResultReason, ResultStatus,
 };
 use kmip_server::ttlv::{binary, Tag, Ttlv, Value};
-use std::sync::Arc;
 
-/// A KMIP server over the suite's keystore, logged in to the token labelled `label`.
-fn kmip_server(label: &str) -> LocalServer {
+/// A `kmip-server` process over the suite's keystore, logged in to the token labelled
+/// `label` (a separate process: see `kmip_process` for why).
+fn kmip_server(label: &str) -> KmipProcess {
     let conf = std::env::var_os("SOFTHSM_RS_CONF").expect("the harness sets SOFTHSM_RS_CONF");
-    let config = softhsm::config::Config::from_file(std::path::Path::new(&conf)).expect("config");
-    let mut hsm = softhsm::hsm::Hsm::open(config).expect("the keystore opens");
-    hsm.set_key_manager(true);
-    let mut kmip = Kmip::new(Arc::new(hsm));
-    kmip.login(label, USER_PIN.as_bytes())
-        .expect("the server logs in");
-    LocalServer::start(Arc::new(kmip), label, Limits::default()).expect("the server starts")
+    let base = std::fs::read_to_string(&conf).expect("the suite's configuration");
+    let dir = harness_dir().join(format!("kmip-{label}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pin = dir.join("user.pin");
+    std::fs::write(&pin, format!("{USER_PIN}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&pin, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let config = format!(
+        "{base}\n[kmip]\ndev_ca_dir = \"{}\"\ndefault_token = \"{label}\"\n\n[[kmip.tokens]]\nlabel = \"{label}\"\npin_file = \"{}\"\n",
+        dir.join("certs").display(),
+        pin.display()
+    );
+    KmipProcess::start(&dir, &config)
 }
 
 struct Door {
@@ -138,7 +145,7 @@ fn kmip_keys_are_found_and_used_through_pkcs11() {
     let label = pkcs11().get_token_info(slot).unwrap().label().to_string();
     let server = kmip_server(&label);
     let mut door = Door {
-        conn: server.connect().expect("mutual TLS"),
+        conn: server.connect(),
     };
     let aes = door.create_aes("kmip-aes");
     let p = door
@@ -320,7 +327,7 @@ fn pkcs11_keys_are_returned_by_kmip_get_only_when_extractable() {
     let (_, locked_uid) = make(true, false);
     let server = kmip_server(&label);
     let mut door = Door {
-        conn: server.connect().expect("mutual TLS"),
+        conn: server.connect(),
     };
     let p = door
         .call(

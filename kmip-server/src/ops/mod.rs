@@ -13,6 +13,7 @@ mod limits;
 mod locate;
 mod query;
 mod register;
+mod rekey;
 mod revoke;
 
 use crate::dispatch::Kmip;
@@ -99,6 +100,8 @@ pub static OPERATIONS: &[(Op, Handler)] = &[
     (Op::RNG_RETRIEVE, crypto::rng_retrieve),
     (Op::RNG_SEED, crypto::rng_seed),
     (Op::INTEROP, discover::interop),
+    (Op::RE_KEY, rekey::re_key),
+    (Op::EXPORT, rekey::export),
 ];
 
 /// Runs one batch item.

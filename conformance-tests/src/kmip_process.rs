@@ -1,0 +1,114 @@
+//! The `kmip-server` binary as a separate process, for tests that also load the PKCS#11 module.
+//!
+//! Why a process: the module and the server each carry their own copy of SQLite. Two SQLite
+//! copies in one process break each other's POSIX file locks on the same database (closing a
+//! descriptor in one drops the other's locks), so a test that loads the `.so` must talk to a
+//! server in another process — which is also how they run in real deployments.
+
+use kmip_server::client::KmipClient;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long the server may take to print its `listening on` line.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The workspace's debug `kmip-server` (built by `cargo test --workspace`).
+pub fn binary() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
+    let bin = target.join("debug/kmip-server");
+    assert!(
+        bin.exists(),
+        "{} is missing: build the workspace first",
+        bin.display()
+    );
+    bin
+}
+
+/// A running `kmip-server`. Stopped (SIGTERM, then kill) when dropped.
+#[derive(Debug)]
+pub struct KmipProcess {
+    child: Child,
+    pub addr: SocketAddr,
+    pub ca: Vec<u8>,
+    pub cert: Vec<u8>,
+    pub key: Vec<u8>,
+}
+
+impl KmipProcess {
+    /// Starts the server from `config_toml` (written to `dir/kmip.toml`) on 127.0.0.1:0, with
+    /// its development CA in `dir/certs`.
+    pub fn start(dir: &Path, config_toml: &str) -> KmipProcess {
+        let conf = dir.join("kmip.toml");
+        std::fs::write(&conf, config_toml).expect("write kmip.toml");
+        let mut child = Command::new(binary())
+            .arg("--config")
+            .arg(&conf)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kmip-server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + START_TIMEOUT;
+        let addr = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(a) = line.strip_prefix("listening on ") {
+                        break a.trim().parse().expect("an address");
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("kmip-server printed no `listening on` line");
+                }
+            }
+        };
+        let certs = dir.join("certs");
+        let read = |f: &str| std::fs::read(certs.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        KmipProcess {
+            addr,
+            ca: read("ca.pem"),
+            cert: read("client.pem"),
+            key: read("client.key"),
+            child,
+        }
+    }
+
+    pub fn connect(&self) -> KmipClient {
+        KmipClient::connect(self.addr, &self.ca, &self.cert, &self.key).expect("mutual TLS")
+    }
+}
+
+impl Drop for KmipProcess {
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
