@@ -4,7 +4,9 @@
 # softhsm2 (the side-by-side reference), and for conformance-tests/scripts/consumers-extra.sh:
 # openssl, libengine-pkcs11-openssl (the libp11 engine), libnss3-tools (certutil, modutil),
 # openssh-client (ssh-keygen, ssh-agent, ssh-add), openjdk-17-jre-headless (keytool) and
-# python3-venv. Then a .venv at the repository root with python-pkcs11 and cryptography (PyPI).
+# python3-venv. Then a .venv at the repository root with python-pkcs11 and cryptography (PyPI),
+# and PyKMIP for conformance-tests/scripts/kmip-pykmip.sh (its client against kmip-server) and
+# the KMIP benchmark (its server, which also needs SQLAlchemy).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -38,9 +40,11 @@ fi
 
 # The Python consumer's packages, in the repository's own virtual environment (gitignored).
 venv="$root/.venv"
-py_pkgs=(python-pkcs11==0.10.1 cryptography==50.0.2)
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pkcs11, cryptography' 2>/dev/null; then
-    echo "python packages present in $venv: python-pkcs11, cryptography"
+# PyKMIP 0.10.0 is the last release (2019); it runs on Python 3.11 (it still calls
+# ssl.wrap_socket, which Python 3.12 removed). Its server keeps objects through SQLAlchemy.
+py_pkgs=(python-pkcs11==0.10.1 cryptography==50.0.2 pykmip==0.10.0 six==1.17.0 requests==2.34.2 sqlalchemy==2.1.9)
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pkcs11, cryptography, kmip, sqlalchemy' 2>/dev/null; then
+    echo "python packages present in $venv: python-pkcs11, cryptography, PyKMIP"
 else
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check "${py_pkgs[@]}"

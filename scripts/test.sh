@@ -2,7 +2,8 @@
 # The whole test suite (the README's test command, and what CI runs through .ci/run).
 # Installs what the real-client tests need, then: format and lint, licence checks, build,
 # exported-symbol check, unit + integration + conformance tests against softhsm-rs, the same
-# conformance suite against SoftHSMv2 (differential), and the real consumers.
+# conformance suite against SoftHSMv2 (differential), the real consumers, and PyKMIP's client
+# against the KMIP server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -35,6 +36,9 @@ conformance-tests/scripts/consumers.sh "$MODULE"
 
 step "real consumers: OpenSC thread/fork/EC tests, GnuTLS + p11-kit, OpenSSL engine, Java, NSS, OpenSSH, Python"
 conformance-tests/scripts/consumers-extra.sh "$MODULE"
+
+step "KMIP: PyKMIP's client against kmip-server at KMIP 1.2, 1.4 and 2.0"
+conformance-tests/scripts/kmip-pykmip.sh "$PWD/target/debug/kmip-server"
 
 step "drop-in: a SoftHSMv2 configuration (SOFTHSM2_CONF) is honoured"
 scripts/dropin-check.sh "$MODULE"

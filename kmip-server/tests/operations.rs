@@ -573,3 +573,68 @@ fn re_key_moves_the_name_links_both_keys_and_export_returns_attributes() {
         "an active key's replacement is active"
     );
 }
+
+/// Whether any item of a tree has tag `t`.
+fn contains_tag(t: &Ttlv, tag: Tag) -> bool {
+    t.tag == tag || t.items().iter().any(|c| contains_tag(c, tag))
+}
+
+/// PyKMIP at KMIP 1.2 asked for AES-GCM and could not decode the answer: the response carried
+/// an Authenticated Encryption Tag, a field KMIP 1.4 introduced. Before 1.4 GCM is refused with
+/// Feature Not Supported (and nothing 1.4-only is sent); from 1.4 on it works and the tag
+/// round-trips.
+#[test]
+fn gcm_needs_kmip_one_four_because_older_versions_have_no_tag_field() {
+    let e = env();
+    let gcm = |v: Version, k: &str, op: Operation, data: Vec<u8>, tag: Option<Vec<u8>>| {
+        let mut p = vec![
+            uid(k),
+            Ttlv::structure(
+                Tag::CRYPTOGRAPHIC_PARAMETERS,
+                vec![
+                    Ttlv::enumeration(Tag::BLOCK_CIPHER_MODE, BlockCipherMode::GCM.0),
+                    Ttlv::int(Tag::TAG_LENGTH, 16),
+                ],
+            ),
+            Ttlv::bytes(Tag::DATA, data),
+            Ttlv::bytes(Tag::IV_COUNTER_NONCE, vec![9; 12]),
+        ];
+        if let Some(t) = tag {
+            p.push(Ttlv::bytes(Tag::AUTHENTICATED_ENCRYPTION_TAG, t));
+        }
+        one(&e, v, op, p)
+    };
+    for v in [
+        Version::new(1, 0),
+        Version::new(1, 2),
+        Version::new(1, 3),
+        Version::new(1, 4),
+        Version::new(2, 0),
+        Version::new(2, 1),
+    ] {
+        let k = create_aes(&e, v, &format!("gcm-{v}"));
+        ok(&one(&e, v, Operation::ACTIVATE, vec![uid(&k)]));
+        let r = gcm(v, &k, Operation::ENCRYPT, b"twenty bytes of data".to_vec(), None);
+        if v < Version::new(1, 4) {
+            assert_eq!(failed(&r), ResultReason::FEATURE_NOT_SUPPORTED, "{v}");
+            assert!(!contains_tag(&r, Tag::AUTHENTICATED_ENCRYPTION_TAG), "{v}");
+            let r = gcm(v, &k, Operation::DECRYPT, vec![0; 20], None);
+            assert_eq!(failed(&r), ResultReason::FEATURE_NOT_SUPPORTED, "{v}");
+            continue;
+        }
+        let p = ok(&r);
+        let ct = p.find(Tag::DATA).and_then(Ttlv::as_bytes).unwrap().to_vec();
+        let tag = p
+            .find(Tag::AUTHENTICATED_ENCRYPTION_TAG)
+            .and_then(Ttlv::as_bytes)
+            .unwrap()
+            .to_vec();
+        assert_eq!((ct.len(), tag.len()), (20, 16), "{v}");
+        let r = gcm(v, &k, Operation::DECRYPT, ct, Some(tag));
+        assert_eq!(
+            ok(&r).find(Tag::DATA).and_then(Ttlv::as_bytes),
+            Some(&b"twenty bytes of data"[..]),
+            "{v}"
+        );
+    }
+}

@@ -2,6 +2,8 @@
 //! the PKCS#11 door: Encrypt (KMIP 1.4 §4.29), Decrypt (§4.30), Sign (§4.31), Signature Verify
 //! (§4.32), MAC (§4.33), MAC Verify (§4.34), Hash (2.1 §6.1.23), RNG Retrieve (§4.35) and RNG
 //! Seed (§4.36). Single-part only; a streaming request (Init/Final Indicator) is refused.
+//! AES-GCM needs KMIP 1.4 or later: a response never carries a field the client's version
+//! does not define, and before 1.4 there is no Authenticated Encryption Tag to carry.
 
 use super::Ctx;
 use crate::error::{KmipError, Result};
@@ -11,6 +13,7 @@ use crate::ttlv::enums::{
     HashingAlgorithm as HashAlg, PaddingMethod as Pad, ResultReason, ValidityIndicator,
 };
 use crate::ttlv::{Tag, Ttlv};
+use crate::version::V1_4;
 use cryptoki_sys as ck;
 use softhsm::mechanism::{Mechanism, Param};
 use softhsm::session::{Out, Output};
@@ -333,6 +336,13 @@ fn cipher(ctx: &mut Ctx<'_>, payload: &Ttlv, encrypt: bool) -> Result<Vec<Ttlv>>
     let m = ctx.load(&uid)?;
     check_use_dates(&m, encrypt)?;
     let p = params(payload, &m);
+    if p.mode == Some(Mode::GCM) && ctx.version < V1_4 {
+        // The Authenticated Encryption Tag and Additional Data fields arrived in KMIP 1.4: an
+        // older client can neither send the tag nor decode a response that carries it.
+        return Err(KmipError::unsupported(
+            "authenticated encryption (GCM) in KMIP versions before 1.4 (they have no Authenticated Encryption Tag)",
+        ));
+    }
     let (mech, made_iv) = cipher_mechanism(&p, &m, payload, encrypt)?;
     let mut input = data(payload)?.to_vec();
     let gcm_tag_len = match &mech.param {
