@@ -40,10 +40,13 @@ fi
 
 # The Python consumer's packages, in the repository's own virtual environment (gitignored).
 venv="$root/.venv"
-# PyKMIP 0.10.0 is the last release (2019); it runs on Python 3.11 (it still calls
-# ssl.wrap_socket, which Python 3.12 removed). Its server keeps objects through SQLAlchemy.
-py_pkgs=(python-pkcs11==0.10.1 cryptography==50.0.2 pykmip==0.10.0 six==1.17.0 requests==2.34.2 sqlalchemy==2.1.9)
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import pkcs11, cryptography, kmip, sqlalchemy' 2>/dev/null; then
+# PyKMIP 0.10.0 is the last release (2019); it calls ssl.wrap_socket, which Python 3.12 removed
+# (kmip_pykmip_client.py supplies it there). Its server needs SQLAlchemy 1.4: with 2.x, whose
+# SQLite pool keeps connections, it never returns them and stalls after 15 requests.
+py_pkgs=(python-pkcs11==0.10.1 cryptography==50.0.2 pykmip==0.10.0 six==1.17.0 requests==2.34.2 sqlalchemy==1.4.54)
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c '
+import pkcs11, cryptography, kmip, sqlalchemy
+assert sqlalchemy.__version__.startswith("1.4.")' 2>/dev/null; then
     echo "python packages present in $venv: python-pkcs11, cryptography, PyKMIP"
 else
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"

@@ -127,7 +127,7 @@ grep -qx "certfile=$cert" "$conf" || die "the banner's PyKMIP section names anot
 
 start=$SECONDS
 rc=0
-HOME="$home" timeout --kill-after=10 "$CLIENT_TIMEOUT" \
+HOME="$home" PYTHONDONTWRITEBYTECODE=1 timeout --kill-after=10 "$CLIENT_TIMEOUT" \
     "$py" "$here/kmip_pykmip_client.py" --config "$conf" --versions "$versions" || rc=$?
 [[ $rc != 124 ]] || echo "not ok - the PyKMIP client timed out after ${CLIENT_TIMEOUT}s"
 

@@ -40,38 +40,11 @@ import hashlib
 import hmac
 import logging
 import os
-import ssl
 import sys
 import time
 import traceback
-import warnings
 
-# PyKMIP 0.10 opens its socket with ssl.wrap_socket and uses ssl.PROTOCOL_TLSv1_2 when asked
-# for TLS 1.2; both are deprecated on Python 3.11 (and still work). Keep the output readable.
-warnings.filterwarnings("ignore", category=DeprecationWarning)
-
-
-def _wrap_socket(sock, keyfile=None, certfile=None, server_side=False,
-                 cert_reqs=ssl.CERT_NONE, ssl_version=ssl.PROTOCOL_TLS, ca_certs=None,
-                 do_handshake_on_connect=True, suppress_ragged_eofs=True, ciphers=None):
-    """ssl.wrap_socket as Python 3.11 had it (Python 3.12 removed it; PyKMIP 0.10 calls it):
-    a context of `ssl_version` with Python's default ciphers, no host name check (as before)."""
-    ctx = ssl.SSLContext(ssl_version)
-    ctx.check_hostname = False
-    ctx.verify_mode = cert_reqs
-    if ca_certs:
-        ctx.load_verify_locations(ca_certs)
-    if certfile:
-        ctx.load_cert_chain(certfile, keyfile)
-    if ciphers:
-        ctx.set_ciphers(ciphers)
-    return ctx.wrap_socket(sock, server_side=server_side,
-                           do_handshake_on_connect=do_handshake_on_connect,
-                           suppress_ragged_eofs=suppress_ragged_eofs)
-
-
-if not hasattr(ssl, "wrap_socket") or os.environ.get("PYKMIP_WRAP_SOCKET_SHIM"):
-    ssl.wrap_socket = _wrap_socket
+import pykmip_compat  # noqa: E402,F401 - before PyKMIP: warnings off, ssl.wrap_socket on 3.12+
 
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes, padding as sym_padding, serialization  # noqa: E402
