@@ -157,6 +157,14 @@ fn concurrent_workers() {
     for (w, out) in outputs.iter().enumerate() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
+        // SoftHSMv2's file store answers CKR_GENERAL_ERROR to a login that races another
+        // process rewriting the token file (seen on loaded machines). softhsm-rs must not.
+        if !out.status.success()
+            && stderr.contains("GeneralError")
+            && diverges("a worker's C_Login returns CKR_GENERAL_ERROR while other processes write the token")
+        {
+            return;
+        }
         assert!(
             out.status.success(),
             "worker w{w} failed ({}):\n{stdout}\n{stderr}",
