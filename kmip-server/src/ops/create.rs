@@ -95,6 +95,20 @@ pub fn digest_attr(value: &[u8], format: u32) -> Attribute {
     )
 }
 
+/// The stored KMIP attributes of a new symmetric key with its Digest added: computed inside
+/// the core before the key is stored, so Create is one durable write.
+fn with_digest(obj: &softhsm::object::Object) -> Vec<(softhsm::attr::AttrType, Vec<u8>)> {
+    let Some(value) = obj.get(ck::CKA_VALUE) else {
+        return Vec::new();
+    };
+    let blob = obj.get(p11attr::CKA_SOFTHSM_KMIP_ATTRIBUTES).unwrap_or_default();
+    let Ok(mut attrs) = crate::objects::decode_blob(blob) else {
+        return Vec::new();
+    };
+    attrs.push(digest_attr(value, crate::ttlv::enums::KeyFormatType::RAW.0));
+    vec![(p11attr::CKA_SOFTHSM_KMIP_ATTRIBUTES, encode_blob(&attrs))]
+}
+
 /// Records the Digest of a generated key whose value may be read (KMIP servers report it).
 fn add_digest(ctx: &Ctx<'_>, m: &crate::objects::Managed) -> Result<()> {
     use crate::ttlv::enums::KeyFormatType as Kft;
@@ -290,9 +304,8 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let h = ctx
         .kmip
         .hsm
-        .generate_key(ctx.session, &Mechanism::new(mech), &raw)?;
+        .generate_key_with(ctx.session, &Mechanism::new(mech), &raw, &with_digest)?;
     let m = ctx.load_handle(h)?;
-    add_digest(ctx, &m)?;
     log::info!("created symmetric key {}", m.uid);
     ctx.placeholder = Some(m.uid.clone());
     Ok(vec![

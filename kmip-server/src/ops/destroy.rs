@@ -26,13 +26,24 @@ pub fn destroy(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         }
         _ => {}
     }
-    let mut a = m.stored_attrs();
-    a.push(Attribute::new(
-        attributes::by_name("Destroy Date").expect("in table"),
-        Value::DateTime(now()),
-    ));
-    ctx.save(&m, a)?;
-    ctx.kmip.hsm.destroy_material(ctx.session, m.handle)?;
+    // The Destroy Date and Last Change Date go in the same write that drops the material.
+    let mut a: Vec<Attribute> = m
+        .stored_attrs()
+        .into_iter()
+        .filter(|x| x.name != "Last Change Date")
+        .collect();
+    for name in ["Destroy Date", "Last Change Date"] {
+        a.push(Attribute::new(
+            attributes::by_name(name).expect("in table"),
+            Value::DateTime(now()),
+        ));
+    }
+    let blob = crate::objects::encode_blob(&a);
+    ctx.kmip.hsm.destroy_material(
+        ctx.session,
+        m.handle,
+        vec![(softhsm::attr::CKA_SOFTHSM_KMIP_ATTRIBUTES, blob)],
+    )?;
     log::info!("destroyed {uid}");
     ctx.placeholder = Some(uid.clone());
     Ok(vec![ctx.uid_item(&uid)])

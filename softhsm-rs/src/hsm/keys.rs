@@ -228,9 +228,25 @@ fn set_secret(obj: &mut Object, value: Zeroizing<Vec<u8>>) {
     obj.set(ck::CKA_CHECK_VALUE, cv);
 }
 
+/// What the key manager adds to a new key before it is stored (see
+/// [`Hsm::generate_key_with`]).
+pub type ManagedHook = dyn Fn(&Object) -> Vec<(AttrType, Vec<u8>)>;
+
 impl Hsm {
     /// `C_GenerateKey`.
     pub fn generate_key(&self, h: u64, m: &Mechanism, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
+        self.generate_key_with(h, m, raw, &|_| Vec::new())
+    }
+
+    /// `C_GenerateKey` for the key manager, which may add `attr::MANAGED` attributes computed
+    /// from the new key (the KMIP Digest) before it is stored, in the same write.
+    pub fn generate_key_with(
+        &self,
+        h: u64,
+        m: &Mechanism,
+        raw: &[(AttrType, Vec<u8>)],
+        managed: &ManagedHook,
+    ) -> Result<u64> {
         let (_, slot, rw) = self.session(h)?;
         let def = mechanism::require(m.mech, ck::CKF_GENERATE)?;
         if matches!(m.mech, ck::CKM_DSA_PARAMETER_GEN | ck::CKM_DH_PKCS_PARAMETER_GEN) {
@@ -294,7 +310,22 @@ impl Hsm {
             Origin::Generate
         };
         factory::finish_key(&mut obj, origin, Some(m.mech), None);
+        let extra = managed(&obj);
+        self.add_managed(&mut obj, extra)?;
         self.insert_new(h, slot, rw, obj)
+    }
+
+    /// Sets attributes only the key manager may set; anything else is refused.
+    pub(super) fn add_managed(&self, obj: &mut Object, extra: Vec<(AttrType, Vec<u8>)>) -> Result<()> {
+        for (ty, v) in extra {
+            let managed = attr::def(ty).is_some_and(|d| d.flags & attr::MANAGED != 0);
+            if !self.manager || !managed {
+                log::error!("attribute {} is not one the key manager sets", attr::name(ty));
+                return Err(Error::AttributeReadOnly);
+            }
+            obj.set(ty, v);
+        }
+        Ok(())
     }
 
     /// `C_GenerateKey` with `CKM_DSA_PARAMETER_GEN` / `CKM_DH_PKCS_PARAMETER_GEN`: a domain

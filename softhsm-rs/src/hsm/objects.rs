@@ -271,9 +271,10 @@ impl Hsm {
     }
 
     /// KMIP Destroy (key manager only): forgets the object's key material and records the
-    /// Destroyed (or Destroyed Compromised) state, keeping the metadata. Use is refused from
-    /// then on through both doors.
-    pub fn destroy_material(&self, h: u64, object: u64) -> Result<()> {
+    /// Destroyed (or Destroyed Compromised) state, keeping the metadata, with the `extra`
+    /// managed attributes (the KMIP Destroy Date) in the same write. Use is refused from then
+    /// on through both doors.
+    pub fn destroy_material(&self, h: u64, object: u64, extra: Vec<(AttrType, Vec<u8>)>) -> Result<()> {
         use crate::attr::{state, CKA_SOFTHSM_STATE};
         if !self.manager {
             return Err(Error::ActionProhibited);
@@ -286,6 +287,7 @@ impl Hsm {
         let mut obj = loaded.obj.clone();
         let compromised = obj.ulong(CKA_SOFTHSM_STATE) == Some(state::COMPROMISED);
         obj.drop_material();
+        self.add_managed(&mut obj, extra)?;
         obj.set_ulong(
             CKA_SOFTHSM_STATE,
             if compromised {

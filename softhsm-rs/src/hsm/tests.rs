@@ -1036,11 +1036,29 @@ fn the_kmip_lifecycle_governs_use_and_only_the_manager_sets_it() {
             .unwrap_err(),
         Error::AttributeReadOnly
     );
-    assert_eq!(h.destroy_material(s, k).unwrap_err(), Error::ActionProhibited);
+    assert_eq!(
+        h.destroy_material(s, k, Vec::new()).unwrap_err(),
+        Error::ActionProhibited
+    );
     encrypts(&h, s, k).expect("a PKCS#11-made key is Active");
 
     h.set_key_manager(true);
-    let k = h.generate_key(s, &gen, &pre_active).unwrap();
+    // The manager's hook may add only managed attributes, in the same write.
+    let label = |_: &crate::object::Object| vec![(ck::CKA_LABEL, b"sneaky".to_vec())];
+    assert_eq!(
+        h.generate_key_with(s, &gen, &pre_active, &label).unwrap_err(),
+        Error::AttributeReadOnly
+    );
+    let blob = |o: &crate::object::Object| {
+        assert!(o.get(ck::CKA_VALUE).is_some(), "the hook sees the new key");
+        vec![(crate::attr::CKA_SOFTHSM_KMIP_ATTRIBUTES, b"kmip".to_vec())]
+    };
+    let k = h.generate_key_with(s, &gen, &pre_active, &blob).unwrap();
+    assert_eq!(
+        h.get_attributes(s, k, &[crate::attr::CKA_SOFTHSM_KMIP_ATTRIBUTES])
+            .unwrap(),
+        vec![AttrValue::Value(b"kmip".to_vec())]
+    );
     assert_eq!(encrypts(&h, s, k).unwrap_err(), Error::KeyFunctionNotPermitted);
     assert_eq!(decrypts(&h, s, k).unwrap_err(), Error::KeyFunctionNotPermitted);
     // An Activation Date in the past makes it Active without a state change.
@@ -1060,7 +1078,7 @@ fn the_kmip_lifecycle_governs_use_and_only_the_manager_sets_it() {
         h.object_by_uid(s, "no-such-object").unwrap_err(),
         Error::ObjectHandleInvalid
     );
-    h.destroy_material(s, k).unwrap();
+    h.destroy_material(s, k, Vec::new()).unwrap();
     assert_eq!(decrypts(&h, s, k).unwrap_err(), Error::KeyFunctionNotPermitted);
     assert_eq!(
         h.get_attributes(s, k, &[ck::CKA_VALUE, CKA_SOFTHSM_STATE])
