@@ -501,10 +501,35 @@ pub fn signature_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
         .find(Tag::SIGNATURE_DATA)
         .and_then(Ttlv::as_bytes)
         .ok_or_else(|| KmipError::missing("Signature Data"))?;
-    let mech = sign_mechanism(&params(payload, &m), &m, digested)?;
+    let p = params(payload, &m);
+    let mech = sign_mechanism(&p, &m, digested)?;
     let hsm = &ctx.kmip.hsm;
     hsm.verify_init(ctx.session, &mech, m.handle)?;
-    let v = validity(hsm.verify(ctx.session, &input, sig))?;
+    let mut v = validity(hsm.verify(ctx.session, &input, sig))?;
+    // KMIP leaves the PSS salt length to the signer when Salt Length is not given: besides the
+    // hash length, accept the other common choice, the largest salt the key allows.
+    if let (ValidityIndicator::INVALID, None, Param::Pss { hash, mgf, salt_len }) =
+        (v, p.salt_len, &mech.param)
+    {
+        let k = m
+            .first("Cryptographic Length")
+            .and_then(Ttlv::as_int)
+            .unwrap_or(0)
+            .max(0) as u64;
+        let max = (k.saturating_sub(1) / 8 + 1).saturating_sub(*salt_len + 2);
+        if max > *salt_len {
+            let alt = Mechanism {
+                mech: mech.mech,
+                param: Param::Pss {
+                    hash: *hash,
+                    mgf: *mgf,
+                    salt_len: max,
+                },
+            };
+            hsm.verify_init(ctx.session, &alt, m.handle)?;
+            v = validity(hsm.verify(ctx.session, &input, sig))?;
+        }
+    }
     ctx.placeholder = Some(uid.clone());
     Ok(vec![
         ctx.uid_item(&uid),
