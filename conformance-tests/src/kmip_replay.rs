@@ -73,6 +73,10 @@ const SERVER_DATES: &[Tag] = &[
 
 struct Run {
     bound: HashMap<String, Value>,
+    /// The latest value each tag had in a response payload: a request placeholder the
+    /// published responses never bound (`$DATA_0`, `$IV_COUNTER_NONCE`) stands for the value
+    /// the previous answer carried under that tag.
+    last_by_tag: HashMap<Tag, Value>,
     /// Whether the exchange being compared used a server-generated key or random output.
     generated: bool,
 }
@@ -120,6 +124,11 @@ impl Run {
                 set_at(&mut t, path, v);
             } else if let Some(v) = self.bound.get(p) {
                 set_at(&mut t, path, v.clone());
+            } else if let Some(v) = xml::item_at(&t, path)
+                .and_then(|i| self.last_by_tag.get(&i.tag))
+                .cloned()
+            {
+                set_at(&mut t, path, v);
             }
         }
         t
@@ -269,6 +278,7 @@ pub fn replay_file(path: &Path, send: &mut dyn FnMut(&Ttlv) -> Ttlv) -> Result<F
     let msgs = xml::from_xml_messages(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut run = Run {
         bound: HashMap::new(),
+        last_by_tag: HashMap::new(),
         generated: false,
     };
     // Unique identifiers of objects the server generated in this run.
@@ -322,6 +332,22 @@ pub fn replay_file(path: &Path, send: &mut dyn FnMut(&Ttlv) -> Ttlv) -> Result<F
             &want.placeholders,
             &mut problems,
         );
+        fn remember(t: &Ttlv, into: &mut HashMap<Tag, Value>) {
+            for i in t.items() {
+                match &i.value {
+                    Value::Structure(_) => remember(i, into),
+                    v => {
+                        into.insert(i.tag, v.clone());
+                    }
+                }
+            }
+        }
+        for p in got
+            .find_all(Tag::BATCH_ITEM)
+            .filter_map(|b| b.find(Tag::RESPONSE_PAYLOAD))
+        {
+            remember(p, &mut run.last_by_tag);
+        }
         // Remember what this exchange created.
         let registers_public = request
             .find_all(Tag::BATCH_ITEM)

@@ -266,7 +266,11 @@ impl Ctx<'_> {
             .hsm
             .object_by_uid(self.session, uid)
             .map_err(|e| match e {
-                softhsm::Error::ObjectHandleInvalid => KmipError::not_found(&format!("object {uid}")),
+                // Object Not Found in 2.x; 1.x clients get Item Not Found (KmipError::reason_for).
+                softhsm::Error::ObjectHandleInvalid => KmipError::new(
+                    crate::ttlv::enums::ResultReason::OBJECT_NOT_FOUND,
+                    format!("object {uid} not found"),
+                ),
                 other => other.into(),
             })
     }

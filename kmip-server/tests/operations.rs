@@ -638,3 +638,55 @@ fn gcm_needs_kmip_one_four_because_older_versions_have_no_tag_field() {
         );
     }
 }
+
+#[test]
+fn get_answers_in_the_format_a_key_was_registered_in() {
+    let e = env();
+    let v = Version::new(2, 1);
+    let block = Ttlv::structure(
+        Tag::KEY_BLOCK,
+        vec![
+            Ttlv::enumeration(
+                Tag::KEY_FORMAT_TYPE,
+                kmip_server::ttlv::enums::KeyFormatType::TRANSPARENT_SYMMETRIC_KEY.0,
+            ),
+            Ttlv::structure(
+                Tag::KEY_VALUE,
+                vec![Ttlv::structure(
+                    Tag::KEY_MATERIAL,
+                    vec![Ttlv::bytes(Tag::KEY, vec![7u8; 16])],
+                )],
+            ),
+            Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
+            Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 128),
+        ],
+    );
+    let r = one(
+        &e,
+        v,
+        Operation::REGISTER,
+        vec![
+            Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
+            Ttlv::structure(
+                Tag::ATTRIBUTES,
+                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 12)],
+            ),
+            Ttlv::structure(Tag::SYMMETRIC_KEY, vec![block]),
+        ],
+    );
+    let k = ok(&r)
+        .find(Tag::UNIQUE_IDENTIFIER)
+        .and_then(Ttlv::as_text)
+        .unwrap()
+        .to_string();
+    let r = one(&e, v, Operation::GET, vec![uid(&k)]);
+    let kb = ok(&r)
+        .find(Tag::SYMMETRIC_KEY)
+        .and_then(|s| s.find(Tag::KEY_BLOCK))
+        .unwrap()
+        .clone();
+    assert_eq!(
+        kb.find(Tag::KEY_FORMAT_TYPE).and_then(Ttlv::as_enum),
+        Some(kmip_server::ttlv::enums::KeyFormatType::TRANSPARENT_SYMMETRIC_KEY.0)
+    );
+}

@@ -182,6 +182,7 @@ pub fn add_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         _ => return Err(KmipError::missing("Attribute")),
     };
     check_writable(&m, &a, true)?;
+    super::create::check_unique_names(ctx, std::slice::from_ref(&a))?;
     let existing = m.attrs.iter().filter(|x| x.name == a.name).count();
     let multi = a.def().map_or(true, |d| d.flags & attributes::MULTI != 0);
     if existing > 0 && !multi {
@@ -211,6 +212,7 @@ pub fn set_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             .ok_or_else(|| KmipError::missing("New Attribute"))?,
     )?;
     check_writable(&m, &a, true)?;
+    super::create::check_unique_names(ctx, std::slice::from_ref(&a))?;
     if a.def().is_some_and(|d| d.flags & attributes::MULTI != 0) {
         return Err(KmipError::new(
             ResultReason::MULTI_VALUED_ATTRIBUTE,
@@ -243,6 +245,7 @@ pub fn modify_attribute(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
         _ => return Err(KmipError::missing("Attribute")),
     };
     check_writable(&m, &new, false)?;
+    super::create::check_unique_names(ctx, std::slice::from_ref(&new))?;
     let mut all = m.stored_attrs();
     let pos = all.iter().position(|x| {
         x.name == new.name

@@ -226,11 +226,15 @@ pub fn object_value(ctx: &Ctx<'_>, m: &Managed, format: Option<Kft>) -> Result<T
                 .and_then(Ttlv::as_enum)
                 .unwrap_or(2); // Seed
             let material = Ttlv::bytes(Tag::KEY_MATERIAL, v[0].to_vec());
+            let f = format.unwrap_or(Kft::OPAQUE);
+            if f != Kft::OPAQUE && f != Kft::RAW {
+                return Err(unsupported());
+            }
             Ttlv::structure(
                 Tag::SECRET_DATA,
                 vec![
                     Ttlv::enumeration(Tag::SECRET_DATA_TYPE, kind),
-                    key_block(Kft::OPAQUE, material, m),
+                    key_block(f, material, m),
                 ],
             )
         }
@@ -323,8 +327,10 @@ pub fn get(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             ));
         }
     }
+    // Without a requested format, the one the object was registered or made in.
     let format = payload
         .find(Tag::KEY_FORMAT_TYPE)
+        .or_else(|| m.first("Key Format Type"))
         .and_then(Ttlv::as_enum)
         .map(Kft);
     let value = object_value(ctx, &m, format)?;

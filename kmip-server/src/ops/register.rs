@@ -321,6 +321,7 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         ObjectType::CERTIFICATE => certificate(object, &mut extra)?,
         ObjectType::SECRET_DATA => {
             let kb = key_block(object)?;
+            attrs.push(super::create::key_format_attr(kb.format.0));
             let v = kb
                 .material
                 .as_bytes()
