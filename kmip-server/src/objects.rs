@@ -53,6 +53,20 @@ pub fn alg_of(key_type: u64) -> Option<Alg> {
     ALGORITHMS.iter().find(|(_, k)| *k == key_type).map(|(a, _)| *a)
 }
 
+/// The KMIP tags of an RSA private key's components (Transparent RSA Private Key), in the
+/// order of the core's `RSA_PRIVATE_ATTRS` (n, e, d, p, q, dp, dq, qinv), which pairs them with
+/// their PKCS#11 attributes.
+pub const RSA_PRIVATE_TAGS: [Tag; 8] = [
+    Tag::MODULUS,
+    Tag::PUBLIC_EXPONENT,
+    Tag::PRIVATE_EXPONENT,
+    Tag::P,
+    Tag::Q,
+    Tag::PRIME_EXPONENT_P,
+    Tag::PRIME_EXPONENT_Q,
+    Tag::CRT_COEFFICIENT,
+];
+
 /// KMIP Cryptographic Usage Mask bits and the PKCS#11 flag each one grants.
 pub const USAGE: &[(i32, AttrType)] = &[
     (0x0001, ck::CKA_SIGN),    // Sign
@@ -246,17 +260,14 @@ pub fn encode_blob(attrs: &[Attribute]) -> Vec<u8> {
     binary::encode(&t)
 }
 
-/// Bits of an EC key from its `CKA_EC_PARAMS` (named curve OIDs we generate).
+/// Bits of an EC key from its `CKA_EC_PARAMS`: the core's curves, and the two 25519 curves.
 fn ec_bits(params: &[u8]) -> Option<i32> {
-    const CURVES: &[(&[u8], i32)] = &[
-        (&[0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07], 256),
-        (&[0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22], 384),
-        (&[0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x23], 521),
-        (&[0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x0A], 256),
-        (&[0x06, 0x03, 0x2B, 0x65, 0x70], 255),
-        (&[0x06, 0x03, 0x2B, 0x65, 0x6E], 255),
-    ];
-    CURVES.iter().find(|(oid, _)| *oid == params).map(|(_, b)| *b)
+    if let Some(c) = softhsm::crypto::Curve::from_oid_der(params) {
+        return Some(c.bits() as i32);
+    }
+    [softhsm::der::OID_ED25519, softhsm::der::OID_X25519]
+        .contains(&params)
+        .then_some(255)
 }
 
 impl Ctx<'_> {

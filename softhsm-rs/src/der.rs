@@ -56,12 +56,10 @@ pub fn octet_string(v: &[u8]) -> Vec<u8> {
     tlv(0x04, v)
 }
 
-/// The content of a DER OCTET STRING, if `v` is exactly one (minimal length encoding).
-pub fn octet_string_inner(v: &[u8]) -> Option<&[u8]> {
-    let (&tag, rest) = v.split_first()?;
-    if tag != 0x04 {
-        return None;
-    }
+/// The first tag-length-value of `b`: (tag, content, what follows). Minimal definite lengths
+/// only; `None` for anything truncated or not minimal.
+pub fn read_tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = b.split_first()?;
     let (&l0, rest) = rest.split_first()?;
     let (len, rest) = if l0 < 0x80 {
         (l0 as usize, rest)
@@ -76,7 +74,61 @@ pub fn octet_string_inner(v: &[u8]) -> Option<&[u8]> {
         }
         (len, &rest[n..])
     };
-    (rest.len() == len).then_some(rest)
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// The content of a DER OCTET STRING, if `v` is exactly one (minimal length encoding).
+pub fn octet_string_inner(v: &[u8]) -> Option<&[u8]> {
+    match read_tlv(v)? {
+        (0x04, content, []) => Some(content),
+        _ => None,
+    }
+}
+
+/// The magnitude of a non-negative INTEGER's content (leading zero bytes dropped).
+fn uint_content(v: &[u8]) -> Vec<u8> {
+    let skip = v
+        .iter()
+        .take_while(|b| **b == 0)
+        .count()
+        .min(v.len().saturating_sub(1));
+    v[skip..].to_vec()
+}
+
+/// Modulus and public exponent of a PKCS#1 RSAPublicKey (RFC 8017 A.1.1).
+pub fn rsa_public_key_parts(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (0x30, body, []) = read_tlv(der)? else {
+        return None;
+    };
+    let (0x02, n, rest) = read_tlv(body)? else {
+        return None;
+    };
+    let (0x02, e, []) = read_tlv(rest)? else {
+        return None;
+    };
+    Some((uint_content(n), uint_content(e)))
+}
+
+/// A PKCS#8 PrivateKeyInfo (RFC 5208) around a PKCS#1 RSAPrivateKey.
+pub fn pkcs8_from_rsa_pkcs1(pkcs1: &[u8]) -> Vec<u8> {
+    seq(&[&[0x02, 0x01, 0x00], &seq(&[OID_RSA, NULL]), &octet_string(pkcs1)])
+}
+
+/// The private key inside a PKCS#8 PrivateKeyInfo (for RSA: the PKCS#1 RSAPrivateKey).
+pub fn pkcs8_private_key(der: &[u8]) -> Option<&[u8]> {
+    let (0x30, body, _) = read_tlv(der)? else {
+        return None;
+    };
+    let (0x02, _, rest) = read_tlv(body)? else {
+        return None;
+    };
+    let (0x30, _, rest) = read_tlv(rest)? else {
+        return None;
+    };
+    match read_tlv(rest)? {
+        (0x04, key, _) => Some(key),
+        _ => None,
+    }
 }
 
 /// SubjectPublicKeyInfo of an RSA key.
@@ -117,6 +169,22 @@ mod tests {
         assert_eq!(octet_string_inner(&[0x04, 0x81, 0x05, 1, 2, 3, 4, 5]), None);
         assert_eq!(octet_string_inner(&[0x03, 0x01, 1]), None);
         assert_eq!(octet_string_inner(&[0x04, 0x01, 1, 2]), None);
+    }
+
+    #[test]
+    fn pkcs1_and_pkcs8_wrap_and_unwrap() {
+        let pkcs1 = seq(&[&uint(&[0]), &uint(&[0xC1, 0x01])]);
+        let p8 = pkcs8_from_rsa_pkcs1(&pkcs1);
+        assert_eq!(pkcs8_private_key(&p8), Some(&pkcs1[..]));
+        assert_eq!(pkcs8_private_key(&p8[..p8.len() - 1]), None, "truncated");
+        let public = seq(&[&uint(&[0xC1]), &uint(&[1, 0, 1])]);
+        assert_eq!(rsa_public_key_parts(&public), Some((vec![0xC1], vec![1, 0, 1])));
+        assert_eq!(rsa_public_key_parts(&public[..public.len() - 1]), None);
+        assert_eq!(
+            read_tlv(&[0x04, 0x81, 0x05, 1, 2, 3, 4, 5]),
+            None,
+            "non-minimal length"
+        );
     }
 
     #[test]

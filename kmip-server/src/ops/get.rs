@@ -4,12 +4,13 @@
 
 use super::Ctx;
 use crate::error::{KmipError, Result};
-use crate::objects::Managed;
+use crate::objects::{Managed, RSA_PRIVATE_TAGS};
 use crate::ttlv::enums::{KeyFormatType as Kft, ObjectType, ResultReason, State};
 use crate::ttlv::{Tag, Ttlv};
 use cryptoki_sys as ck;
 use softhsm::attr::AttrType;
 use softhsm::hsm::AttrValue;
+use softhsm::mechanism::ops::RSA_PRIVATE_ATTRS;
 use zeroize::Zeroizing;
 
 /// Reads PKCS#11 values of `m`, mapping a refusal to KMIP's Sensitive / Not Extractable.
@@ -54,78 +55,27 @@ fn key_block(format: Kft, material: Ttlv, m: &Managed) -> Ttlv {
     Ttlv::structure(Tag::KEY_BLOCK, items)
 }
 
-/// The contents of a DER SEQUENCE's last OCTET STRING: the RSAPrivateKey inside a PKCS#8
-/// PrivateKeyInfo (RFC 5208: version, algorithm, privateKey).
-fn pkcs1_from_pkcs8(der: &[u8]) -> Option<Vec<u8>> {
-    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-        let tag = *b.first()?;
-        let first = *b.get(1)?;
-        let (len, hdr) = if first < 0x80 {
-            (first as usize, 2)
-        } else {
-            let n = (first & 0x7F) as usize;
-            if n == 0 || n > 4 {
-                return None;
-            }
-            let mut l = 0usize;
-            for i in 0..n {
-                l = (l << 8) | *b.get(2 + i)? as usize;
-            }
-            (l, 2 + n)
-        };
-        let body = b.get(hdr..hdr.checked_add(len)?)?;
-        Some((tag, body, &b[hdr + len..]))
-    }
-    let (_, seq, _) = tlv(der)?;
-    let (_, _, rest) = tlv(seq)?; // version
-    let (_, _, rest) = tlv(rest)?; // algorithm
-    let (tag, key, _) = tlv(rest)?;
-    (tag == 0x04).then(|| key.to_vec())
-}
-
 fn rsa_private(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
     use softhsm::crypto::{private_key_to_pkcs8, PrivateKeyRef, RsaComponents, RsaPrivateKey};
-    let v = values(
-        ctx,
-        m,
-        &[
-            ck::CKA_MODULUS,
-            ck::CKA_PUBLIC_EXPONENT,
-            ck::CKA_PRIVATE_EXPONENT,
-            ck::CKA_PRIME_1,
-            ck::CKA_PRIME_2,
-            ck::CKA_EXPONENT_1,
-            ck::CKA_EXPONENT_2,
-            ck::CKA_COEFFICIENT,
-        ],
-    )?;
+    let v = values(ctx, m, &RSA_PRIVATE_ATTRS)?;
     if format == Kft::TRANSPARENT_RSA_PRIVATE_KEY {
-        let tags = [
-            Tag::MODULUS,
-            Tag::PUBLIC_EXPONENT,
-            Tag::PRIVATE_EXPONENT,
-            Tag::P,
-            Tag::Q,
-            Tag::PRIME_EXPONENT_P,
-            Tag::PRIME_EXPONENT_Q,
-            Tag::CRT_COEFFICIENT,
-        ];
-        let items = tags
+        let items = RSA_PRIVATE_TAGS
             .iter()
             .zip(&v)
             .map(|(t, b)| Ttlv::new(*t, crate::ttlv::Value::BigInteger(big(b))))
             .collect();
         return Ok(Ttlv::structure(Tag::KEY_MATERIAL, items));
     }
+    let [n, e, d, p, q, dp, dq, qinv] = std::array::from_fn(|i| v[i].to_vec());
     let c = RsaComponents {
-        n: v[0].to_vec(),
-        e: v[1].to_vec(),
-        d: v[2].to_vec(),
-        p: v[3].to_vec(),
-        q: v[4].to_vec(),
-        dp: v[5].to_vec(),
-        dq: v[6].to_vec(),
-        qinv: v[7].to_vec(),
+        n,
+        e,
+        d,
+        p,
+        q,
+        dp,
+        dq,
+        qinv,
     };
     let key =
         RsaPrivateKey::from_components(&c).map_err(|_| KmipError::illegal("stored RSA key is invalid"))?;
@@ -133,7 +83,9 @@ fn rsa_private(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
         .map_err(|_| KmipError::illegal("the RSA key does not encode"))?;
     let der = match format {
         Kft::PKCS_8 => p8.to_vec(),
-        _ => pkcs1_from_pkcs8(&p8).ok_or_else(|| KmipError::illegal("the RSA key does not encode"))?,
+        _ => softhsm::der::pkcs8_private_key(&p8)
+            .ok_or_else(|| KmipError::illegal("the RSA key does not encode"))?
+            .to_vec(),
     };
     Ok(Ttlv::bytes(Tag::KEY_MATERIAL, der))
 }
@@ -144,10 +96,7 @@ fn big(b: &[u8]) -> Vec<u8> {
     if v.first().is_some_and(|x| x & 0x80 != 0) {
         v.insert(0, 0);
     }
-    let pad = (8 - v.len() % 8) % 8;
-    let mut out = vec![0u8; pad];
-    out.extend(v);
-    out
+    crate::ttlv::binary::big_integer_wire_bytes(&v)
 }
 
 fn rsa_public(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {

@@ -4,11 +4,12 @@ use super::create::{base_template, check_client_attrs, request_attrs};
 use super::Ctx;
 use crate::attributes::{self, Attribute};
 use crate::error::{KmipError, Result};
-use crate::objects::{self, class_of};
+use crate::objects::{self, class_of, RSA_PRIVATE_TAGS};
 use crate::ttlv::enums::{CryptographicAlgorithm as Alg, KeyFormatType as Kft, ObjectType, ResultReason};
 use crate::ttlv::{Tag, Ttlv, Value};
 use cryptoki_sys as ck;
 use softhsm::attr::{enc_ulong, AttrType};
+use softhsm::mechanism::ops::RSA_PRIVATE_ATTRS;
 use zeroize::Zeroizing;
 
 type Raw = Vec<(AttrType, Vec<u8>)>;
@@ -92,21 +93,11 @@ fn symmetric(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
 
 fn rsa_private_components(der: &[u8], pkcs1: bool) -> Result<softhsm::crypto::RsaComponents> {
     use softhsm::crypto::{private_key_from_pkcs8, ParsedPrivateKey};
-    let p8: Zeroizing<Vec<u8>> = if pkcs1 {
-        // PrivateKeyInfo { version 0, rsaEncryption with NULL parameters, the RSAPrivateKey }.
-        let alg = softhsm::der::tlv(
-            0x30,
-            &[
-                &[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01][..],
-                &[0x05, 0x00],
-            ]
-            .concat(),
-        );
-        let body = [&[0x02, 0x01, 0x00][..], &alg, &softhsm::der::tlv(0x04, der)].concat();
-        Zeroizing::new(softhsm::der::tlv(0x30, &body))
+    let p8: Zeroizing<Vec<u8>> = Zeroizing::new(if pkcs1 {
+        softhsm::der::pkcs8_from_rsa_pkcs1(der)
     } else {
-        Zeroizing::new(der.to_vec())
-    };
+        der.to_vec()
+    });
     match private_key_from_pkcs8(&p8) {
         Ok(ParsedPrivateKey::Rsa(k)) => Ok(k.components()),
         _ => Err(KmipError::invalid("Key Material (not an RSA private key)")),
@@ -122,16 +113,7 @@ fn private_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
         {
             let c = rsa_private_components(der, kb.format == Kft::PKCS_1)?;
             raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
-            for (ty, v) in [
-                (ck::CKA_MODULUS, &c.n),
-                (ck::CKA_PUBLIC_EXPONENT, &c.e),
-                (ck::CKA_PRIVATE_EXPONENT, &c.d),
-                (ck::CKA_PRIME_1, &c.p),
-                (ck::CKA_PRIME_2, &c.q),
-                (ck::CKA_EXPONENT_1, &c.dp),
-                (ck::CKA_EXPONENT_2, &c.dq),
-                (ck::CKA_COEFFICIENT, &c.qinv),
-            ] {
+            for (ty, v) in softhsm::mechanism::ops::rsa_attr_values(&c) {
                 raw.push((ty, v.clone()));
             }
             Ok(())
@@ -147,17 +129,8 @@ fn private_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
         },
         (Kft::TRANSPARENT_RSA_PRIVATE_KEY, None) => {
             raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
-            for (tag, ty) in [
-                (Tag::MODULUS, ck::CKA_MODULUS),
-                (Tag::PUBLIC_EXPONENT, ck::CKA_PUBLIC_EXPONENT),
-                (Tag::PRIVATE_EXPONENT, ck::CKA_PRIVATE_EXPONENT),
-                (Tag::P, ck::CKA_PRIME_1),
-                (Tag::Q, ck::CKA_PRIME_2),
-                (Tag::PRIME_EXPONENT_P, ck::CKA_EXPONENT_1),
-                (Tag::PRIME_EXPONENT_Q, ck::CKA_EXPONENT_2),
-                (Tag::CRT_COEFFICIENT, ck::CKA_COEFFICIENT),
-            ] {
-                if let Some(v) = kb.material.find(tag).and_then(Ttlv::as_bytes) {
+            for (tag, ty) in RSA_PRIVATE_TAGS.iter().zip(RSA_PRIVATE_ATTRS) {
+                if let Some(v) = kb.material.find(*tag).and_then(Ttlv::as_bytes) {
                     raw.push((ty, unsigned(v)));
                 }
             }
@@ -167,40 +140,13 @@ fn private_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
     }
 }
 
-/// The INTEGER contents of a DER RSAPublicKey { modulus, publicExponent }.
-fn rsa_public_der(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-        let tag = *b.first()?;
-        let first = *b.get(1)?;
-        let (len, hdr) = if first < 0x80 {
-            (first as usize, 2)
-        } else {
-            let n = (first & 0x7F) as usize;
-            if n == 0 || n > 4 {
-                return None;
-            }
-            let mut l = 0usize;
-            for i in 0..n {
-                l = (l << 8) | *b.get(2 + i)? as usize;
-            }
-            (l, 2 + n)
-        };
-        let body = b.get(hdr..hdr.checked_add(len)?)?;
-        Some((tag, body, &b[hdr + len..]))
-    }
-    let (t, seq, _) = tlv(der)?;
-    let (t1, n, rest) = tlv(seq)?;
-    let (t2, e, _) = tlv(rest)?;
-    (t == 0x30 && t1 == 0x02 && t2 == 0x02).then(|| (unsigned(n), unsigned(e)))
-}
-
 fn public_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
     match kb.format {
         Kft::PKCS_1 => {
             let (n, e) = kb
                 .material
                 .as_bytes()
-                .and_then(rsa_public_der)
+                .and_then(softhsm::der::rsa_public_key_parts)
                 .ok_or_else(|| KmipError::invalid("Key Material (not an RSAPublicKey)"))?;
             raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
             raw.push((ck::CKA_MODULUS, n));
@@ -240,7 +186,7 @@ fn spki(der: &[u8], raw: &mut Raw) -> Result<()> {
     let key = info.subject_public_key.as_bytes().ok_or_else(bad)?;
     match info.algorithm.oid.to_string().as_str() {
         "1.2.840.113549.1.1.1" => {
-            let (n, e) = rsa_public_der(key).ok_or_else(bad)?;
+            let (n, e) = softhsm::der::rsa_public_key_parts(key).ok_or_else(bad)?;
             raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
             raw.push((ck::CKA_MODULUS, n));
             raw.push((ck::CKA_PUBLIC_EXPONENT, e));
@@ -373,17 +319,4 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     log::info!("registered {:?} object {}", ot, m.uid);
     ctx.placeholder = Some(m.uid.clone());
     Ok(vec![ctx.uid_item(&m.uid)])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rsa_public_key_der_reads_both_integers() {
-        // SEQUENCE { INTEGER 0x00C1, INTEGER 0x010001 }
-        let der = [0x30, 0x09, 0x02, 0x02, 0x00, 0xC1, 0x02, 0x03, 0x01, 0x00, 0x01];
-        assert_eq!(rsa_public_der(&der), Some((vec![0xC1], vec![1, 0, 1])));
-        assert_eq!(rsa_public_der(&der[..8]), None, "truncated input is refused");
-    }
 }
