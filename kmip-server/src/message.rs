@@ -40,7 +40,8 @@ pub struct ResponseItem {
     pub result: std::result::Result<Vec<Ttlv>, KmipError>,
 }
 
-fn version_of(pv: &Ttlv) -> Option<Version> {
+/// The version a Protocol Version structure names.
+pub fn version_of(pv: &Ttlv) -> Option<Version> {
     Some(Version::new(
         pv.find(Tag::PROTOCOL_VERSION_MAJOR)?.as_int()?,
         pv.find(Tag::PROTOCOL_VERSION_MINOR)?.as_int()?,
@@ -141,7 +142,8 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn protocol_version(v: Version) -> Ttlv {
+/// The Protocol Version structure of `v`.
+pub fn protocol_version(v: Version) -> Ttlv {
     Ttlv::structure(
         Tag::PROTOCOL_VERSION,
         vec![
@@ -149,6 +151,29 @@ fn protocol_version(v: Version) -> Ttlv {
             Ttlv::int(Tag::PROTOCOL_VERSION_MINOR, v.minor),
         ],
     )
+}
+
+/// A Request Message in version `v` with one batch item per (operation, payload): what clients
+/// (the tests, the benchmark) send.
+pub fn request(v: Version, items: Vec<(Operation, Vec<Ttlv>)>) -> Ttlv {
+    let header = Ttlv::structure(
+        Tag::REQUEST_HEADER,
+        vec![
+            protocol_version(v),
+            Ttlv::int(Tag::BATCH_COUNT, items.len() as i32),
+        ],
+    );
+    let mut all = vec![header];
+    all.extend(items.into_iter().map(|(op, payload)| {
+        Ttlv::structure(
+            Tag::BATCH_ITEM,
+            vec![
+                Ttlv::enumeration(Tag::OPERATION, op.0),
+                Ttlv::structure(Tag::REQUEST_PAYLOAD, payload),
+            ],
+        )
+    }));
+    Ttlv::structure(Tag::REQUEST_MESSAGE, all)
 }
 
 /// One batch item of a response.

@@ -7,9 +7,11 @@
 //! SIGTERM ends the server with status 0. Every wait is bounded.
 
 use kmip_server::client::KmipClient;
+use kmip_server::message::request;
 use kmip_server::ttlv::binary;
 use kmip_server::ttlv::enums::{Operation, ResultReason};
 use kmip_server::ttlv::{Tag, Ttlv};
+use kmip_server::version::Version;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -207,31 +209,7 @@ fn first_start_then_restart() {
         "a header without a version is an Invalid Message"
     );
     // A real request on the same connection: Discover Versions lists 2.1 first.
-    let req = Ttlv::structure(
-        Tag::REQUEST_MESSAGE,
-        vec![
-            Ttlv::structure(
-                Tag::REQUEST_HEADER,
-                vec![
-                    Ttlv::structure(
-                        Tag::PROTOCOL_VERSION,
-                        vec![
-                            Ttlv::int(Tag::PROTOCOL_VERSION_MAJOR, 1),
-                            Ttlv::int(Tag::PROTOCOL_VERSION_MINOR, 4),
-                        ],
-                    ),
-                    Ttlv::int(Tag::BATCH_COUNT, 1),
-                ],
-            ),
-            Ttlv::structure(
-                Tag::BATCH_ITEM,
-                vec![
-                    Ttlv::enumeration(Tag::OPERATION, Operation::DISCOVER_VERSIONS.0),
-                    Ttlv::structure(Tag::REQUEST_PAYLOAD, vec![]),
-                ],
-            ),
-        ],
-    );
+    let req = request(Version::new(1, 4), vec![(Operation::DISCOVER_VERSIONS, vec![])]);
     let answer = c.send_raw(&binary::encode(&req)).expect("an answer");
     let resp = binary::decode(&answer, &Default::default()).expect("a TTLV answer");
     let payload = resp

@@ -6,10 +6,12 @@ use kmip_server::client::{ClientOptions, KmipClient};
 use kmip_server::devca::{Ca, LeafSpec};
 use kmip_server::dispatch::Kmip;
 use kmip_server::local::LocalServer;
+use kmip_server::message::request;
 use kmip_server::server::Limits;
 use kmip_server::ttlv::binary;
 use kmip_server::ttlv::enums::{Operation, ResultReason, ResultStatus};
 use kmip_server::ttlv::{Tag, Ttlv};
+use kmip_server::version::Version;
 use softhsm::config::Config;
 use softhsm::hsm::Hsm;
 use std::io::{Read, Write};
@@ -40,30 +42,9 @@ fn server(dir: &std::path::Path) -> LocalServer {
 }
 
 fn discover() -> Vec<u8> {
-    binary::encode(&Ttlv::structure(
-        Tag::REQUEST_MESSAGE,
-        vec![
-            Ttlv::structure(
-                Tag::REQUEST_HEADER,
-                vec![
-                    Ttlv::structure(
-                        Tag::PROTOCOL_VERSION,
-                        vec![
-                            Ttlv::int(Tag::PROTOCOL_VERSION_MAJOR, 1),
-                            Ttlv::int(Tag::PROTOCOL_VERSION_MINOR, 2),
-                        ],
-                    ),
-                    Ttlv::int(Tag::BATCH_COUNT, 1),
-                ],
-            ),
-            Ttlv::structure(
-                Tag::BATCH_ITEM,
-                vec![
-                    Ttlv::enumeration(Tag::OPERATION, Operation::DISCOVER_VERSIONS.0),
-                    Ttlv::structure(Tag::REQUEST_PAYLOAD, vec![]),
-                ],
-            ),
-        ],
+    binary::encode(&request(
+        Version::new(1, 2),
+        vec![(Operation::DISCOVER_VERSIONS, vec![])],
     ))
 }
 

@@ -4,6 +4,7 @@
 
 use cryptoki_sys as ck;
 use kmip_server::dispatch::Kmip;
+use kmip_server::message::request;
 use kmip_server::ttlv::binary;
 use kmip_server::ttlv::enums::{
     BlockCipherMode, CryptographicAlgorithm, ObjectType, Operation, ResultReason, ResultStatus, State,
@@ -37,33 +38,6 @@ fn env() -> Env {
     let mut kmip = Kmip::new(Arc::new(hsm));
     kmip.login("kmip", b"user-pin-1").unwrap();
     Env { kmip, _dir: dir }
-}
-
-fn request(v: Version, items: Vec<(Operation, Vec<Ttlv>)>) -> Ttlv {
-    let header = Ttlv::structure(
-        Tag::REQUEST_HEADER,
-        vec![
-            Ttlv::structure(
-                Tag::PROTOCOL_VERSION,
-                vec![
-                    Ttlv::int(Tag::PROTOCOL_VERSION_MAJOR, v.major),
-                    Ttlv::int(Tag::PROTOCOL_VERSION_MINOR, v.minor),
-                ],
-            ),
-            Ttlv::int(Tag::BATCH_COUNT, items.len() as i32),
-        ],
-    );
-    let mut all = vec![header];
-    for (op, payload) in items {
-        all.push(Ttlv::structure(
-            Tag::BATCH_ITEM,
-            vec![
-                Ttlv::enumeration(Tag::OPERATION, op.0),
-                Ttlv::structure(Tag::REQUEST_PAYLOAD, payload),
-            ],
-        ));
-    }
-    Ttlv::structure(Tag::REQUEST_MESSAGE, all)
 }
 
 /// Sends one request over the byte interface and returns the batch items of the response.

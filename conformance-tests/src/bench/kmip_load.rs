@@ -5,11 +5,13 @@
 
 use super::kmip_servers::Pki;
 use kmip_server::client::KmipClient;
+use kmip_server::message;
 use kmip_server::ttlv::binary;
 use kmip_server::ttlv::enums::{
     BlockCipherMode, CryptographicAlgorithm, ObjectType, Operation, PaddingMethod, ResultStatus,
 };
 use kmip_server::ttlv::{Tag, Ttlv, Value};
+use kmip_server::version::Version;
 use std::net::SocketAddr;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -49,27 +51,7 @@ impl Workload {
 }
 
 fn request(op: Operation, payload: Vec<Ttlv>) -> Vec<u8> {
-    let header = Ttlv::structure(
-        Tag::REQUEST_HEADER,
-        vec![
-            Ttlv::structure(
-                Tag::PROTOCOL_VERSION,
-                vec![
-                    Ttlv::int(Tag::PROTOCOL_VERSION_MAJOR, MAJOR),
-                    Ttlv::int(Tag::PROTOCOL_VERSION_MINOR, MINOR),
-                ],
-            ),
-            Ttlv::int(Tag::BATCH_COUNT, 1),
-        ],
-    );
-    let item = Ttlv::structure(
-        Tag::BATCH_ITEM,
-        vec![
-            Ttlv::enumeration(Tag::OPERATION, op.0),
-            Ttlv::structure(Tag::REQUEST_PAYLOAD, payload),
-        ],
-    );
-    binary::encode(&Ttlv::structure(Tag::REQUEST_MESSAGE, vec![header, item]))
+    binary::encode(&message::request(Version::new(MAJOR, MINOR), vec![(op, payload)]))
 }
 
 fn attr(name: &str, value: Value) -> Ttlv {

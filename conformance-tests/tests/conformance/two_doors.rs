@@ -8,10 +8,12 @@ use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectClass};
 use cryptoki::session::Session;
+use kmip_server::message::request;
 use kmip_server::ttlv::enums::{
     CryptographicAlgorithm as Alg, ObjectType, Operation, ResultReason, ResultStatus,
 };
 use kmip_server::ttlv::{binary, Tag, Ttlv, Value};
+use kmip_server::version::Version;
 
 /// A `kmip-server` process over the suite's keystore, logged in to the token labelled
 /// `label` (a separate process: see `kmip_process` for why).
@@ -42,31 +44,7 @@ struct Door {
 impl Door {
     /// One KMIP 2.0 request; the payload of the single answer, or its Result Reason.
     fn call(&mut self, op: Operation, payload: Vec<Ttlv>) -> Result<Ttlv, ResultReason> {
-        let msg = Ttlv::structure(
-            Tag::REQUEST_MESSAGE,
-            vec![
-                Ttlv::structure(
-                    Tag::REQUEST_HEADER,
-                    vec![
-                        Ttlv::structure(
-                            Tag::PROTOCOL_VERSION,
-                            vec![
-                                Ttlv::int(Tag::PROTOCOL_VERSION_MAJOR, 2),
-                                Ttlv::int(Tag::PROTOCOL_VERSION_MINOR, 0),
-                            ],
-                        ),
-                        Ttlv::int(Tag::BATCH_COUNT, 1),
-                    ],
-                ),
-                Ttlv::structure(
-                    Tag::BATCH_ITEM,
-                    vec![
-                        Ttlv::enumeration(Tag::OPERATION, op.0),
-                        Ttlv::structure(Tag::REQUEST_PAYLOAD, payload),
-                    ],
-                ),
-            ],
-        );
+        let msg = request(Version::new(2, 0), vec![(op, payload)]);
         let answer = self.conn.send_raw(&binary::encode(&msg)).expect("an answer");
         let resp = binary::decode(&answer, &Default::default()).expect("a TTLV answer");
         let item = resp.find(Tag::BATCH_ITEM).expect("a batch item").clone();

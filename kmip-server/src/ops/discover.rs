@@ -2,6 +2,7 @@
 
 use super::Ctx;
 use crate::error::Result;
+use crate::message::{protocol_version, version_of};
 use crate::ttlv::{Tag, Ttlv};
 use crate::version::{Version, SUPPORTED};
 
@@ -10,25 +11,12 @@ use crate::version::{Version, SUPPORTED};
 pub fn discover_versions(_ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let asked: Vec<Version> = payload
         .find_all(Tag::PROTOCOL_VERSION)
-        .filter_map(|pv| {
-            Some(Version::new(
-                pv.find(Tag::PROTOCOL_VERSION_MAJOR)?.as_int()?,
-                pv.find(Tag::PROTOCOL_VERSION_MINOR)?.as_int()?,
-            ))
-        })
+        .filter_map(version_of)
         .collect();
     Ok(SUPPORTED
         .iter()
         .filter(|v| asked.is_empty() || asked.contains(v))
-        .map(|v| {
-            Ttlv::structure(
-                Tag::PROTOCOL_VERSION,
-                vec![
-                    Ttlv::int(Tag::PROTOCOL_VERSION_MAJOR, v.major),
-                    Ttlv::int(Tag::PROTOCOL_VERSION_MINOR, v.minor),
-                ],
-            )
-        })
+        .map(|v| protocol_version(*v))
         .collect())
 }
 
