@@ -42,28 +42,11 @@ impl Kmip {
         }
     }
 
-    /// Logs in to the token labelled `label` as its user, keeping one session open so the
-    /// login lasts. The PIN is not kept.
-    pub fn login(&mut self, label: &str, pin: &[u8]) -> softhsm::error::Result<()> {
-        use cryptoki_sys as ck;
-        let slot = self
-            .hsm
-            .tokens()?
-            .into_iter()
-            .find(|t| t.label == label)
-            .map(|t| t.slot_id)
-            .ok_or(softhsm::error::Error::TokenNotRecognized)?;
-        let s = self
-            .hsm
-            .open_session(slot, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)?;
-        match self.hsm.login(s, ck::CKU_USER, pin) {
-            Ok(()) | Err(softhsm::error::Error::UserAlreadyLoggedIn) => {}
-            Err(e) => {
-                let _ = self.hsm.close_session(s);
-                return Err(e);
-            }
-        }
-        self.tokens.insert(label.to_string(), slot);
+    /// Logs in to the token labelled `label` as its user (see
+    /// [`crate::login::log_in_with_pin`]) and serves it. The PIN is not kept.
+    pub fn login(&mut self, label: &str, pin: &[u8]) -> std::result::Result<(), crate::login::LoginError> {
+        let t = crate::login::log_in_with_pin(&self.hsm, label, pin)?;
+        self.add_token(&t.label, t.slot);
         Ok(())
     }
 

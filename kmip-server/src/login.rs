@@ -260,45 +260,59 @@ pub fn log_in(hsm: &Hsm, tokens: &[KmipToken]) -> Result<Logins, LoginError> {
     for t in tokens {
         let label = t.label.clone();
         let source = pin_source(t).ok_or_else(|| LoginError::NoPinSource { label: label.clone() })?;
-        let core = |err| LoginError::Core {
-            label: label.clone(),
-            source: None,
-            err,
-        };
-        let slots: Vec<u64> = hsm
-            .tokens()
-            .map_err(core)?
-            .into_iter()
-            .filter(|r| r.label == t.label)
-            .map(|r| r.slot_id)
-            .collect();
-        let slot = match slots.as_slice() {
-            [] => return Err(LoginError::NoSuchToken { label }),
-            [s] => *s,
-            _ => return Err(LoginError::Ambiguous { label, slots }),
-        };
         let pin = read_secret(&source).map_err(|err| LoginError::Secret {
             label: label.clone(),
             err,
         })?;
-        let session = hsm
-            .open_session(slot, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
-            .map_err(core)?;
-        match hsm.login(session, ck::CKU_USER, pin.as_bytes()) {
-            Ok(()) | Err(softhsm::Error::UserAlreadyLoggedIn) => {}
-            Err(err) => {
-                let _ = hsm.close_session(session);
-                return Err(LoginError::Core {
-                    label,
-                    source: Some(source),
-                    err,
-                });
-            }
-        }
-        log::info!("logged in to token {label:?} (slot {slot}) with the PIN from {source}");
-        logins.tokens.push(TokenLogin { label, slot, session });
+        let login = log_in_with_pin(hsm, &label, pin.as_bytes()).map_err(|e| match e {
+            LoginError::Core { label, err, .. } => LoginError::Core {
+                label,
+                source: Some(source.clone()),
+                err,
+            },
+            other => other,
+        })?;
+        log::info!(
+            "logged in to token {label:?} (slot {}) with the PIN from {source}",
+            login.slot
+        );
+        logins.tokens.push(login);
     }
     Ok(logins)
+}
+
+/// Logs in as the user to the one token labelled `label`, keeping a session open so the
+/// login lasts (it covers every session of the slot in this process). The PIN is not kept.
+pub fn log_in_with_pin(hsm: &Hsm, label: &str, pin: &[u8]) -> Result<TokenLogin, LoginError> {
+    let label = label.to_string();
+    let core = |err| LoginError::Core {
+        label: label.clone(),
+        source: None,
+        err,
+    };
+    let slots: Vec<u64> = hsm
+        .tokens()
+        .map_err(core)?
+        .into_iter()
+        .filter(|r| r.label == label)
+        .map(|r| r.slot_id)
+        .collect();
+    let slot = match slots.as_slice() {
+        [] => return Err(LoginError::NoSuchToken { label }),
+        [s] => *s,
+        _ => return Err(LoginError::Ambiguous { label, slots }),
+    };
+    let session = hsm
+        .open_session(slot, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
+        .map_err(core)?;
+    match hsm.login(session, ck::CKU_USER, pin) {
+        Ok(()) | Err(softhsm::Error::UserAlreadyLoggedIn) => {}
+        Err(err) => {
+            let _ = hsm.close_session(session);
+            return Err(core(err));
+        }
+    }
+    Ok(TokenLogin { label, slot, session })
 }
 
 /// Username → (password, the token the credential is restricted to).
