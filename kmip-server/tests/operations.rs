@@ -664,3 +664,96 @@ fn get_answers_in_the_format_a_key_was_registered_in() {
         Some(kmip_server::ttlv::enums::KeyFormatType::TRANSPARENT_SYMMETRIC_KEY.0)
     );
 }
+
+#[test]
+fn bad_inputs_get_the_standard_reasons() {
+    let e = env();
+    let v = Version::new(1, 4);
+    // RNG Retrieve: zero bytes or more than the server's bound.
+    for n in [0, -1, (kmip_server::ops::MAX_RNG + 1) as i32] {
+        let r = one(
+            &e,
+            v,
+            Operation::RNG_RETRIEVE,
+            vec![Ttlv::int(Tag::DATA_LENGTH, n)],
+        );
+        assert_eq!(failed(&r), ResultReason::INVALID_FIELD, "Data Length {n}");
+    }
+    // Locate with a negative Maximum Items or Offset Items.
+    for tag in [Tag::MAXIMUM_ITEMS, Tag::OFFSET_ITEMS] {
+        let r = one(&e, v, Operation::LOCATE, vec![Ttlv::int(tag, -1)]);
+        assert_eq!(failed(&r), ResultReason::INVALID_FIELD, "{tag:?}");
+    }
+    // Register of a key whose Cryptographic Length disagrees with its material.
+    let block = |bits: i32| {
+        Ttlv::structure(
+            Tag::SYMMETRIC_KEY,
+            vec![Ttlv::structure(
+                Tag::KEY_BLOCK,
+                vec![
+                    Ttlv::enumeration(Tag::KEY_FORMAT_TYPE, 1),
+                    Ttlv::structure(
+                        Tag::KEY_VALUE,
+                        vec![Ttlv::bytes(Tag::KEY_MATERIAL, vec![1u8; 16])],
+                    ),
+                    Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
+                    Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, bits),
+                ],
+            )],
+        )
+    };
+    let register = |bits: i32, mask: i32| {
+        one(
+            &e,
+            v,
+            Operation::REGISTER,
+            vec![
+                Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
+                Ttlv::structure(
+                    Tag::TEMPLATE_ATTRIBUTE,
+                    vec![
+                        v1_attr("Cryptographic Usage Mask", Value::Integer(mask)),
+                        v1_attr("Activation Date", Value::DateTime(1)),
+                    ],
+                ),
+                block(bits),
+            ],
+        )
+    };
+    assert_eq!(failed(&register(256, 12)), ResultReason::INVALID_FIELD);
+    // ECB with PKCS#5 padding: a ciphertext whose padding is wrong is a Cryptographic Failure.
+    let k = ok(&register(128, 12))
+        .find(Tag::UNIQUE_IDENTIFIER)
+        .and_then(Ttlv::as_text)
+        .unwrap()
+        .to_string();
+    let ecb = |op: Operation, data: Vec<u8>| {
+        one(
+            &e,
+            v,
+            op,
+            vec![
+                uid(&k),
+                Ttlv::structure(
+                    Tag::CRYPTOGRAPHIC_PARAMETERS,
+                    vec![
+                        Ttlv::enumeration(Tag::BLOCK_CIPHER_MODE, BlockCipherMode::ECB.0),
+                        Ttlv::enumeration(Tag::PADDING_METHOD, 3),
+                    ],
+                ),
+                Ttlv::bytes(Tag::DATA, data),
+            ],
+        )
+    };
+    let r = ecb(Operation::ENCRYPT, b"sixteen bytes!!!".to_vec());
+    let ct = ok(&r).find(Tag::DATA).and_then(Ttlv::as_bytes).unwrap().to_vec();
+    assert_eq!(ct.len(), 32, "a full padding block");
+    let r = ecb(Operation::DECRYPT, ct.clone());
+    assert_eq!(
+        ok(&r).find(Tag::DATA).and_then(Ttlv::as_bytes),
+        Some(&b"sixteen bytes!!!"[..])
+    );
+    // The first block alone decrypts to plaintext ending in '!' (0x21), which is no padding.
+    let r = ecb(Operation::DECRYPT, ct[..16].to_vec());
+    assert_eq!(failed(&r), ResultReason::CRYPTOGRAPHIC_FAILURE);
+}

@@ -6,6 +6,7 @@ mod activate;
 mod attrs;
 mod create;
 mod crypto;
+pub use crypto::{MAX_DATA, MAX_RNG};
 mod destroy;
 mod discover;
 pub(crate) mod get;
