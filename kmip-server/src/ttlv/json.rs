@@ -167,7 +167,7 @@ fn read(
     if let Some(s) = value.as_str().filter(|s| s.starts_with('$')) {
         ph.insert(path.clone(), s.to_owned());
         if item_type != ItemType::TEXT_STRING {
-            return Ok(Ttlv::new(tag, neutral(item_type)));
+            return Ok(Ttlv::new(tag, Value::neutral(item_type)));
         }
     }
     let type_name = TYPES
@@ -233,21 +233,6 @@ fn read(
         }),
     };
     Ok(Ttlv::new(tag, v))
-}
-
-fn neutral(t: ItemType) -> Value {
-    match t {
-        ItemType::INTEGER => Value::Integer(0),
-        ItemType::LONG_INTEGER => Value::LongInteger(0),
-        ItemType::BIG_INTEGER => Value::BigInteger(vec![0; 8]),
-        ItemType::ENUMERATION => Value::Enumeration(0),
-        ItemType::BOOLEAN => Value::Boolean(false),
-        ItemType::BYTE_STRING => Value::ByteString(Vec::new()),
-        ItemType::DATE_TIME => Value::DateTime(0),
-        ItemType::INTERVAL => Value::Interval(0),
-        ItemType::DATE_TIME_EXTENDED => Value::DateTimeExtended(0),
-        _ => Value::TextString(String::new()),
-    }
 }
 
 /// `item` as JSON.

@@ -72,6 +72,23 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value a placeholder (`$NOW`, `$UNIQUE_IDENTIFIER_0`…) of type `t` stands in for in
+    /// a tree read from XML or JSON: zero, empty or false.
+    pub fn neutral(t: ItemType) -> Value {
+        match t {
+            ItemType::INTEGER => Value::Integer(0),
+            ItemType::LONG_INTEGER => Value::LongInteger(0),
+            ItemType::BIG_INTEGER => Value::BigInteger(vec![0; 8]),
+            ItemType::ENUMERATION => Value::Enumeration(0),
+            ItemType::BOOLEAN => Value::Boolean(false),
+            ItemType::BYTE_STRING => Value::ByteString(Vec::new()),
+            ItemType::DATE_TIME => Value::DateTime(0),
+            ItemType::INTERVAL => Value::Interval(0),
+            ItemType::DATE_TIME_EXTENDED => Value::DateTimeExtended(0),
+            _ => Value::TextString(String::new()),
+        }
+    }
+
     pub fn item_type(&self) -> ItemType {
         match self {
             Value::Structure(_) => ItemType::STRUCTURE,

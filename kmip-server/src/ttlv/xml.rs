@@ -349,7 +349,7 @@ fn convert(
     if text.starts_with('$') {
         ph.insert(path.clone(), text.to_owned());
         if item_type != ItemType::TEXT_STRING {
-            return Ok(Ttlv::new(tag, neutral(item_type)));
+            return Ok(Ttlv::new(tag, Value::neutral(item_type)));
         }
     }
     let type_name = type_name(item_type).unwrap_or("value");
@@ -403,22 +403,6 @@ fn convert(
         _ => Value::DateTimeExtended(parse_date_time(text, true).ok_or_else(bad)?),
     };
     Ok(Ttlv::new(tag, value))
-}
-
-/// The value a placeholder stands in for in the tree.
-fn neutral(t: ItemType) -> Value {
-    match t {
-        ItemType::INTEGER => Value::Integer(0),
-        ItemType::LONG_INTEGER => Value::LongInteger(0),
-        ItemType::BIG_INTEGER => Value::BigInteger(vec![0; 8]),
-        ItemType::ENUMERATION => Value::Enumeration(0),
-        ItemType::BOOLEAN => Value::Boolean(false),
-        ItemType::BYTE_STRING => Value::ByteString(Vec::new()),
-        ItemType::DATE_TIME => Value::DateTime(0),
-        ItemType::INTERVAL => Value::Interval(0),
-        ItemType::DATE_TIME_EXTENDED => Value::DateTimeExtended(0),
-        _ => Value::TextString(String::new()),
-    }
 }
 
 fn parse_tag_attr(s: &str) -> Option<Tag> {
