@@ -83,27 +83,24 @@ pub const USAGE: &[(i32, AttrType)] = &[
 
 /// The PKCS#11 usage flags for a KMIP usage mask, for the attributes `class` has.
 pub fn usage_template(mask: i32, class: u64) -> Vec<(AttrType, Vec<u8>)> {
-    let applies: &[AttrType] = match class {
-        ck::CKO_SECRET_KEY => &[
-            ck::CKA_ENCRYPT,
-            ck::CKA_DECRYPT,
-            ck::CKA_SIGN,
-            ck::CKA_VERIFY,
-            ck::CKA_WRAP,
-            ck::CKA_UNWRAP,
-            ck::CKA_DERIVE,
-        ],
-        ck::CKO_PUBLIC_KEY => &[ck::CKA_ENCRYPT, ck::CKA_VERIFY, ck::CKA_WRAP, ck::CKA_DERIVE],
-        ck::CKO_PRIVATE_KEY => &[ck::CKA_DECRYPT, ck::CKA_SIGN, ck::CKA_UNWRAP, ck::CKA_DERIVE],
-        _ => &[],
+    // Which usage flags a class has comes from the core's attribute schema (the key type only
+    // adds material attributes, so any supported one of the class will do).
+    let key_type = if class == ck::CKO_SECRET_KEY {
+        ck::CKK_AES
+    } else {
+        ck::CKK_RSA
     };
-    applies
-        .iter()
-        .map(|ty| {
+    let members: Vec<AttrType> = p11attr::schema(class, Some(key_type), None)
+        .map(|groups| groups.iter().flat_map(|g| g.iter()).map(|m| m.ty).collect())
+        .unwrap_or_default();
+    let mut out: Vec<(AttrType, Vec<u8>)> = Vec::new();
+    for (_, ty) in USAGE {
+        if members.contains(ty) && !out.iter().any(|(t, _)| t == ty) {
             let on = USAGE.iter().any(|(bit, t)| t == ty && mask & bit != 0);
-            (*ty, enc_bool(on))
-        })
-        .collect()
+            out.push((*ty, enc_bool(on)));
+        }
+    }
+    out
 }
 
 /// The usage mask a PKCS#11 object's flags amount to (for objects made through PKCS#11).
@@ -444,5 +441,29 @@ impl Ctx<'_> {
         }
         self.kmip.hsm.set_attributes(self.session, m.handle, &raw)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_flags_follow_the_class_schema() {
+        let types = |class| {
+            usage_template(0x4 | 0x1, class)
+                .into_iter()
+                .map(|(t, _)| t)
+                .collect::<Vec<_>>()
+        };
+        let public = types(ck::CKO_PUBLIC_KEY);
+        assert!(public.contains(&ck::CKA_ENCRYPT) && !public.contains(&ck::CKA_SIGN));
+        let private = types(ck::CKO_PRIVATE_KEY);
+        assert!(private.contains(&ck::CKA_SIGN) && !private.contains(&ck::CKA_ENCRYPT));
+        assert_eq!(types(ck::CKO_SECRET_KEY).len(), 7);
+        assert!(types(ck::CKO_CERTIFICATE).is_empty());
+        let secret = usage_template(0x4, ck::CKO_SECRET_KEY);
+        assert!(secret.contains(&(ck::CKA_ENCRYPT, enc_bool(true))));
+        assert!(secret.contains(&(ck::CKA_DECRYPT, enc_bool(false))));
     }
 }
