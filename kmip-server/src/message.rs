@@ -7,14 +7,27 @@ use crate::ttlv::{Tag, Ttlv};
 use crate::version::{Version, V1_0};
 
 /// What the request header says.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Header {
     pub version: Version,
     pub max_response_size: Option<usize>,
     pub continuation: BatchErrorContinuationOption,
-    /// Username and password from an `Authentication` credential, when one was sent.
-    pub credentials: Option<(String, String)>,
+    /// Username and password from an `Authentication` credential, when one was sent (the
+    /// password wiped when dropped, never printed).
+    pub credentials: Option<(String, zeroize::Zeroizing<String>)>,
     pub client_correlation: Option<String>,
+}
+
+impl std::fmt::Debug for Header {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Header")
+            .field("version", &self.version)
+            .field("max_response_size", &self.max_response_size)
+            .field("continuation", &self.continuation)
+            .field("username", &self.credentials.as_ref().map(|(u, _)| u))
+            .field("client_correlation", &self.client_correlation)
+            .finish()
+    }
 }
 
 /// One batch item of a request.
@@ -87,10 +100,12 @@ pub fn parse_request(msg: &Ttlv) -> Result<Request> {
         let cv = a.find(Tag::CREDENTIAL)?.find(Tag::CREDENTIAL_VALUE)?;
         Some((
             cv.find(Tag::USERNAME)?.as_text()?.to_string(),
-            cv.find(Tag::PASSWORD)
-                .and_then(Ttlv::as_text)
-                .unwrap_or("")
-                .to_string(),
+            zeroize::Zeroizing::new(
+                cv.find(Tag::PASSWORD)
+                    .and_then(Ttlv::as_text)
+                    .unwrap_or("")
+                    .to_string(),
+            ),
         ))
     });
     let client_correlation = h
@@ -233,4 +248,18 @@ pub fn error_response(v: Option<Version>, e: KmipError) -> Ttlv {
             result: Err(e),
         }],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_password_is_not_printed() {
+        let msg = request(crate::version::V1_4, vec![(Operation::QUERY, vec![])]);
+        let mut req = parse_request(&msg).unwrap();
+        req.header.credentials = Some(("alice".into(), zeroize::Zeroizing::new("hunter2-secret".into())));
+        let shown = format!("{:?}", req.header);
+        assert!(shown.contains("alice") && !shown.contains("hunter2"), "{shown}");
+    }
 }

@@ -51,8 +51,9 @@ impl ItemType {
     pub const DATE_TIME_EXTENDED: ItemType = ItemType(0x0B);
 }
 
-/// A value of one of the TTLV types.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A value of one of the TTLV types. `Debug` prints byte strings and big integers by length
+/// only: they carry key material, and a tree may reach a log line or a panic message.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Value {
     Structure(Vec<Ttlv>),
     Integer(i32),
@@ -69,6 +70,24 @@ pub enum Value {
     Interval(u32),
     /// Microseconds since the Unix epoch (KMIP 2.0).
     DateTimeExtended(i64),
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Structure(v) => f.debug_tuple("Structure").field(v).finish(),
+            Value::Integer(v) => write!(f, "Integer({v})"),
+            Value::LongInteger(v) => write!(f, "LongInteger({v})"),
+            Value::BigInteger(v) => write!(f, "BigInteger(<{} bytes>)", v.len()),
+            Value::Enumeration(v) => write!(f, "Enumeration(0x{v:X})"),
+            Value::Boolean(v) => write!(f, "Boolean({v})"),
+            Value::TextString(v) => write!(f, "TextString({v:?})"),
+            Value::ByteString(v) => write!(f, "ByteString(<{} bytes>)", v.len()),
+            Value::DateTime(v) => write!(f, "DateTime({v})"),
+            Value::Interval(v) => write!(f, "Interval({v})"),
+            Value::DateTimeExtended(v) => write!(f, "DateTimeExtended({v})"),
+        }
+    }
 }
 
 impl Value {
@@ -224,5 +243,30 @@ impl Ttlv {
             Value::Interval(v) => Some(v),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_byte_values() {
+        let key = Ttlv::structure(
+            Tag::KEY_VALUE,
+            vec![
+                Ttlv::bytes(Tag::KEY_MATERIAL, vec![0xAB; 32]),
+                Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 256),
+            ],
+        );
+        let shown = format!("{key:?}");
+        assert!(
+            !shown.contains("171") && !shown.to_lowercase().contains("ab, "),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("<32 bytes>") && shown.contains("Integer(256)"),
+            "{shown}"
+        );
     }
 }
