@@ -6,13 +6,9 @@
 //! request/response pairs. The table of pass counts per group and version is printed.
 
 use conformance_tests::kmip_replay::{replay_file, FileResult};
-use cryptoki_sys as ck;
-use kmip_server::dispatch::Kmip;
-use kmip_server::local::LocalServer;
+use kmip_server::local::{scratch_keystore, LocalServer};
 use kmip_server::server::Limits;
 use kmip_server::ttlv::{binary, Ttlv};
-use softhsm::config::Config;
-use softhsm::hsm::Hsm;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,26 +34,6 @@ fn skipped() -> BTreeMap<String, String> {
             (f.to_string(), why.trim().to_string())
         })
         .collect()
-}
-
-/// A fresh in-process server over its own keystore.
-fn server(dir: &Path) -> Kmip {
-    let mut c = Config::default();
-    c.store.path = Some(dir.join("store.db"));
-    c.pin.kdf_iterations = Some(10);
-    let mut hsm = Hsm::open(c).expect("store opens");
-    hsm.set_key_manager(true);
-    hsm.init_token(0, b"so-pin-1", b"kmip").unwrap();
-    let s = hsm
-        .open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
-        .unwrap();
-    hsm.login(s, ck::CKU_SO, b"so-pin-1").unwrap();
-    hsm.init_pin(s, b"user-pin-1").unwrap();
-    hsm.logout(s).unwrap();
-    hsm.close_session(s).unwrap();
-    let mut k = Kmip::new(Arc::new(hsm));
-    k.login("kmip", b"user-pin-1").unwrap();
-    k
 }
 
 /// Per (version, group): files run, files passed, pairs, pairs passed, files skipped.
@@ -94,8 +70,12 @@ fn oasis_mandatory_test_cases() {
                 continue;
             }
             let tmp = tempfile::tempdir().unwrap();
-            let srv = LocalServer::start(Arc::new(server(tmp.path())), "kmip", Limits::default())
-                .expect("server starts");
+            let srv = LocalServer::start(
+                Arc::new(scratch_keystore(tmp.path()).expect("a keystore")),
+                "kmip",
+                Limits::default(),
+            )
+            .expect("server starts");
             let mut conn = srv.connect().expect("mutual TLS");
             let mut send = |req: &Ttlv| -> Ttlv {
                 let answer = conn.send_raw(&binary::encode(req)).expect("an answer");

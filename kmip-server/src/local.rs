@@ -11,6 +11,33 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The user PIN of the token [`scratch_keystore`] makes.
+pub const SCRATCH_USER_PIN: &[u8] = b"user-pin-1";
+
+/// A dispatcher over a new keystore in `dir` (fast PBKDF2 PINs, for tests and benchmarks):
+/// one token labelled `kmip` in slot 0, SO PIN `so-pin-1`, user PIN [`SCRATCH_USER_PIN`], the
+/// server logged in to it as key manager.
+pub fn scratch_keystore(dir: &std::path::Path) -> softhsm::Result<crate::dispatch::Kmip> {
+    use cryptoki_sys as ck;
+    let mut c = softhsm::config::Config::default();
+    c.store.path = Some(dir.join("store.db"));
+    c.pin.kdf_iterations = Some(10);
+    let mut hsm = softhsm::hsm::Hsm::open(c)?;
+    hsm.set_key_manager(true);
+    hsm.init_token(0, b"so-pin-1", b"kmip")?;
+    let s = hsm.open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)?;
+    hsm.login(s, ck::CKU_SO, b"so-pin-1")?;
+    hsm.init_pin(s, SCRATCH_USER_PIN)?;
+    hsm.logout(s)?;
+    hsm.close_session(s)?;
+    let mut kmip = crate::dispatch::Kmip::new(Arc::new(hsm));
+    kmip.login("kmip", SCRATCH_USER_PIN).map_err(|e| {
+        log::error!("{e}");
+        softhsm::Error::GeneralError
+    })?;
+    Ok(kmip)
+}
+
 /// A running local server. Stopped when dropped.
 pub struct LocalServer {
     pub addr: SocketAddr,

@@ -1,39 +1,21 @@
 //! Hostile input against the running server (listener, mutual TLS and the real dispatcher):
 //! each case on a fresh connection, and after each one the server still answers a good client.
 
-use cryptoki_sys as ck;
 use kmip_server::client::{ClientOptions, KmipClient};
 use kmip_server::devca::{Ca, LeafSpec};
-use kmip_server::dispatch::Kmip;
-use kmip_server::local::LocalServer;
+use kmip_server::local::{scratch_keystore, LocalServer};
 use kmip_server::message::request;
 use kmip_server::server::Limits;
 use kmip_server::ttlv::binary;
 use kmip_server::ttlv::enums::{Operation, ResultReason, ResultStatus};
 use kmip_server::ttlv::{Tag, Ttlv};
 use kmip_server::version::Version;
-use softhsm::config::Config;
-use softhsm::hsm::Hsm;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn server(dir: &std::path::Path) -> LocalServer {
-    let mut c = Config::default();
-    c.store.path = Some(dir.join("store.db"));
-    c.pin.kdf_iterations = Some(10);
-    let mut hsm = Hsm::open(c).unwrap();
-    hsm.set_key_manager(true);
-    hsm.init_token(0, b"so-pin-1", b"kmip").unwrap();
-    let s = hsm
-        .open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
-        .unwrap();
-    hsm.login(s, ck::CKU_SO, b"so-pin-1").unwrap();
-    hsm.init_pin(s, b"user-pin-1").unwrap();
-    hsm.logout(s).unwrap();
-    hsm.close_session(s).unwrap();
-    let mut kmip = Kmip::new(Arc::new(hsm));
-    kmip.login("kmip", b"user-pin-1").unwrap();
+    let kmip = scratch_keystore(dir).expect("a scratch keystore");
     let limits = Limits {
         idle_timeout: Duration::from_secs(5),
         ..Limits::default()

@@ -4,6 +4,7 @@
 
 use cryptoki_sys as ck;
 use kmip_server::dispatch::Kmip;
+use kmip_server::local::scratch_keystore;
 use kmip_server::message::request;
 use kmip_server::ttlv::binary;
 use kmip_server::ttlv::enums::{
@@ -11,9 +12,7 @@ use kmip_server::ttlv::enums::{
 };
 use kmip_server::ttlv::{Tag, Ttlv, Value};
 use kmip_server::version::Version;
-use softhsm::config::Config;
-use softhsm::hsm::{AttrValue, Hsm};
-use std::sync::Arc;
+use softhsm::hsm::AttrValue;
 
 struct Env {
     kmip: Kmip,
@@ -22,21 +21,7 @@ struct Env {
 
 fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = Config::default();
-    c.store.path = Some(dir.path().join("store.db"));
-    c.pin.kdf_iterations = Some(10);
-    let mut hsm = Hsm::open(c).unwrap();
-    hsm.set_key_manager(true);
-    hsm.init_token(0, b"so-pin-1", b"kmip").unwrap();
-    let s = hsm
-        .open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
-        .unwrap();
-    hsm.login(s, ck::CKU_SO, b"so-pin-1").unwrap();
-    hsm.init_pin(s, b"user-pin-1").unwrap();
-    hsm.logout(s).unwrap();
-    hsm.close_session(s).unwrap();
-    let mut kmip = Kmip::new(Arc::new(hsm));
-    kmip.login("kmip", b"user-pin-1").unwrap();
+    let kmip = scratch_keystore(dir.path()).expect("a scratch keystore");
     Env { kmip, _dir: dir }
 }
 
