@@ -1,4 +1,5 @@
-//! OASIS KMIP test cases replayed against the server (KMIP 1.4 and 2.1 mandatory profiles).
+//! OASIS KMIP test cases replayed against the server: the KMIP 1.4 and 2.1 mandatory profiles,
+//! and the further test case files listed in `kmip-vectors-extra.txt`.
 //!
 //! Each file runs against a fresh keystore behind a running server (the listener, mutual TLS
 //! and dispatcher of `kmip-server`, on 127.0.0.1:0), over one client connection. Files listed in `kmip-vectors-skipped.txt` are
@@ -23,17 +24,67 @@ fn vectors() -> PathBuf {
     p
 }
 
-fn skipped() -> BTreeMap<String, String> {
-    let text = include_str!("../kmip-vectors-skipped.txt");
+/// `<file> <reason>` lines of a list file, comments and blank lines left out.
+fn listed(text: &str) -> BTreeMap<String, String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| {
             let (f, why) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
-            assert!(!why.trim().is_empty(), "skipped case {f} has no reason");
+            assert!(!why.trim().is_empty(), "listed case {f} has no reason");
             (f.to_string(), why.trim().to_string())
         })
         .collect()
+}
+
+fn skipped() -> BTreeMap<String, String> {
+    listed(include_str!("../kmip-vectors-skipped.txt"))
+}
+
+/// Replays one file against a fresh keystore behind a fresh server, over one connection.
+fn run_file(f: &Path, key: &str) -> FileResult {
+    let tmp = tempfile::tempdir().unwrap();
+    let srv = LocalServer::start(
+        Arc::new(scratch_keystore(tmp.path()).expect("a keystore")),
+        "kmip",
+        Limits::default(),
+    )
+    .expect("server starts");
+    let mut conn = srv.connect().expect("mutual TLS");
+    let mut send = |req: &Ttlv| -> Ttlv {
+        let answer = conn.send_raw(&binary::encode(req)).expect("an answer");
+        binary::decode(&answer, &Default::default()).expect("the answer decodes")
+    };
+    match replay_file(f, &mut send) {
+        Ok(r) => r,
+        Err(e) => panic!("{key}: {e}"),
+    }
+}
+
+/// Test cases beyond the mandatory profiles (`testcases/`, `optional/`) that cover operations
+/// the profiles leave out (Derive Key, key wrapping, Import, …). Every listed file must pass.
+#[test]
+fn oasis_feature_test_cases() {
+    let root = vectors();
+    let extra = listed(include_str!("../kmip-vectors-extra.txt"));
+    let mut failures = Vec::new();
+    println!("\n| test case file | covers | pairs passed |");
+    println!("|---|---|---:|");
+    for (file, covers) in &extra {
+        let r = run_file(&root.join(file), file);
+        println!("| {file} | {covers} | {}/{} |", r.passed, r.pairs);
+        if r.passed != r.pairs {
+            failures.push(format!("{file}: {}", r.failure.unwrap_or_default()));
+        }
+    }
+    for f in &failures {
+        println!("FAIL {f}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} feature test case files failed",
+        failures.len()
+    );
 }
 
 /// Per (version, group): files run, files passed, pairs, pairs passed, files skipped.
@@ -69,22 +120,7 @@ fn oasis_mandatory_test_cases() {
                 row.4 += 1;
                 continue;
             }
-            let tmp = tempfile::tempdir().unwrap();
-            let srv = LocalServer::start(
-                Arc::new(scratch_keystore(tmp.path()).expect("a keystore")),
-                "kmip",
-                Limits::default(),
-            )
-            .expect("server starts");
-            let mut conn = srv.connect().expect("mutual TLS");
-            let mut send = |req: &Ttlv| -> Ttlv {
-                let answer = conn.send_raw(&binary::encode(req)).expect("an answer");
-                binary::decode(&answer, &Default::default()).expect("the answer decodes")
-            };
-            let r: FileResult = match replay_file(&f, &mut send) {
-                Ok(r) => r,
-                Err(e) => panic!("{key}: {e}"),
-            };
+            let r = run_file(&f, &key);
             row.0 += 1;
             row.2 += r.pairs;
             row.3 += r.passed;
