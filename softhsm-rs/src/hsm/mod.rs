@@ -17,8 +17,9 @@ use crate::mechanism;
 use crate::object::Object;
 use crate::session::Session;
 use crate::store::cached::Cached;
+use crate::store::group::GroupCommit;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{Role, Store, TokenRecord};
+use crate::store::{Role, Store, TokenRecord, Write};
 use crate::token::{self, TokenKey};
 use cryptoki_sys as ck;
 use std::collections::HashMap;
@@ -132,6 +133,8 @@ impl State {
 pub struct Hsm {
     pub config: Config,
     store: Mutex<Box<dyn Store>>,
+    /// Object writes of this process's threads, committed in groups (one sync per group).
+    commits: GroupCommit,
     state: Mutex<State>,
     /// Parsed private keys shared between operations (content-addressed).
     keys: mechanism::ops::KeyCache,
@@ -174,6 +177,7 @@ impl Hsm {
         Hsm {
             config,
             store: Mutex::new(store),
+            commits: GroupCommit::default(),
             state: Mutex::new(State::default()),
             keys: mechanism::ops::KeyCache::default(),
             manager: false,
@@ -207,6 +211,11 @@ impl Hsm {
 
     fn store(&self) -> MutexGuard<'_, Box<dyn Store>> {
         lock(&self.store)
+    }
+
+    /// Writes one object durably, committed together with whatever other threads are writing.
+    fn write(&self, token_id: i64, w: Write) -> Result<bool> {
+        self.commits.write(&self.store, token_id, w)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

@@ -5,7 +5,7 @@ use crate::attr::{self, AttrType};
 use crate::error::{Error, Result};
 use crate::object::factory::{self, Change, Origin, Template};
 use crate::object::Object;
-use crate::store::{Role, StoredObject};
+use crate::store::{Role, StoredObject, Write};
 use crate::token;
 use cryptoki_sys as ck;
 use std::collections::{BTreeMap, VecDeque};
@@ -138,7 +138,7 @@ impl Hsm {
         }
         let t = self.token(slot)?;
         let stored = self.to_stored(&t.uid, &obj, any_key.as_ref())?;
-        self.store().insert(t.id, &stored)?;
+        self.write(t.id, Write::Insert(stored))?;
         Ok(self.state().handle_for(slot, obj.uid(), obj.is_private()))
     }
 
@@ -176,7 +176,7 @@ impl Hsm {
                 let key = self.state().any_key(slot);
                 let t = self.token(slot)?;
                 let stored = self.to_stored(&t.uid, &obj, key.as_ref())?;
-                if !self.store().update(t.id, &stored)? {
+                if !self.write(t.id, Write::Update(stored))? {
                     return Err(Error::ObjectHandleInvalid);
                 }
                 Ok(())
@@ -250,7 +250,7 @@ impl Hsm {
                 return Err(Error::SessionReadOnly);
             }
             let t = self.token(slot)?;
-            self.store().delete(t.id, uid)?;
+            self.write(t.id, Write::Delete(uid.clone()))?;
         }
         self.state().forget_handle(object);
         Ok(())

@@ -2,12 +2,12 @@
 //! and served without a database read for as long as no other process has committed anything.
 //!
 //! Architecture invariant: every read first asks the backend's `data_version`, which changes
-//! whenever another connection has committed; on a change the whole cache is dropped. Every write
-//! through this connection also drops it. So a change made by another process is seen at the
-//! next call, exactly as without the cache. The cache holds sealed blobs only, never opened key
-//! material.
+//! whenever another connection has committed; on a change the whole cache is dropped. So a
+//! change made by another process is seen at the next call, exactly as without the cache. A
+//! token write through this connection drops the whole cache; an object write drops that
+//! object's entry. The cache holds sealed blobs only, never opened key material.
 
-use super::{Role, Store, StoredObject, TokenRecord};
+use super::{Role, Store, StoredObject, TokenRecord, Write};
 use crate::attr::AttrType;
 use crate::error::Result;
 use std::collections::HashMap;
@@ -60,6 +60,12 @@ impl<S: Store> Cached<S> {
     fn written<T>(&mut self, r: Result<T>) -> Result<T> {
         self.clear();
         r
+    }
+
+    /// An object write through this connection drops only that object's entry: this
+    /// connection's own commits do not move `data_version`, and no other entry changed.
+    fn forget(&mut self, token_id: i64, uid: &str) {
+        self.objects.remove(&(token_id, uid.to_string()));
     }
 }
 
@@ -132,17 +138,32 @@ impl<S: Store> Store for Cached<S> {
 
     fn insert(&mut self, token_id: i64, obj: &StoredObject) -> Result<()> {
         let r = self.inner.insert(token_id, obj);
-        self.written(r)
+        self.forget(token_id, &obj.uid);
+        r
     }
 
     fn update(&mut self, token_id: i64, obj: &StoredObject) -> Result<bool> {
         let r = self.inner.update(token_id, obj);
-        self.written(r)
+        self.forget(token_id, &obj.uid);
+        r
     }
 
     fn delete(&mut self, token_id: i64, uid: &str) -> Result<bool> {
         let r = self.inner.delete(token_id, uid);
-        self.written(r)
+        self.forget(token_id, uid);
+        r
+    }
+
+    fn apply(&mut self, writes: &[(i64, &Write)]) -> Result<Vec<Result<bool>>> {
+        let r = self.inner.apply(writes);
+        for (token_id, w) in writes {
+            let uid = match w {
+                Write::Insert(o) | Write::Update(o) => &o.uid,
+                Write::Delete(uid) => uid,
+            };
+            self.forget(*token_id, uid);
+        }
+        r
     }
 
     fn count(&mut self, token_id: i64) -> Result<(u64, u64)> {
@@ -215,6 +236,17 @@ mod tests {
         );
         b.add_failure(t.id, Role::User).unwrap();
         assert_eq!(a.token(0).unwrap().unwrap().user_failures, 2);
+        // This connection's own object writes replace what it had cached of that object.
+        assert!(a.load(t.id, "p").unwrap().is_none());
+        a.insert(t.id, &obj("p", b"1")).unwrap();
+        assert_eq!(a.load(t.id, "p").unwrap().unwrap().attrs[0].1, b"1");
+        a.update(t.id, &obj("p", b"2")).unwrap();
+        assert_eq!(a.load(t.id, "p").unwrap().unwrap().attrs[0].1, b"2");
+        let w = Write::Update(obj("p", b"3"));
+        assert_eq!(a.apply(&[(t.id, &w)]).unwrap(), vec![Ok(true)]);
+        assert_eq!(a.load(t.id, "p").unwrap().unwrap().attrs[0].1, b"3");
+        a.delete(t.id, "p").unwrap();
+        assert!(a.load(t.id, "p").unwrap().is_none());
         b.delete_token(0).unwrap();
         assert!(a.token(0).unwrap().is_none());
     }

@@ -8,6 +8,7 @@
 //! token keys; sealing and unsealing happen in [`crate::token`].
 
 pub mod cached;
+pub mod group;
 pub mod sqlite;
 
 use crate::attr::AttrType;
@@ -58,6 +59,15 @@ pub struct StoredObject {
     pub sealed: Option<Vec<u8>>,
 }
 
+/// One object write, as queued for a group commit ([`group::GroupCommit`]).
+pub enum Write {
+    Insert(StoredObject),
+    /// Replaces the object; its result is false if the object no longer exists.
+    Update(StoredObject),
+    /// Deletes the object of this unique id; its result is whether it existed.
+    Delete(String),
+}
+
 /// Storage operations the token logic needs. Each call is one transaction, durable when it
 /// returns.
 pub trait Store: Send {
@@ -98,4 +108,19 @@ pub trait Store: Send {
     fn data_version(&mut self) -> Result<i64>;
     /// Runs the backend's own integrity check.
     fn check_integrity(&mut self) -> Result<()>;
+
+    /// Applies several object writes, `(token id, write)`, each with the result its own call
+    /// would give. A backend that can commits them in one durable transaction (group commit);
+    /// a failed write then leaves no trace and the others still commit. The outer error means
+    /// that none of them was committed. This default gives each write its own transaction.
+    fn apply(&mut self, writes: &[(i64, &Write)]) -> Result<Vec<Result<bool>>> {
+        Ok(writes
+            .iter()
+            .map(|(token_id, w)| match w {
+                Write::Insert(o) => self.insert(*token_id, o).map(|()| true),
+                Write::Update(o) => self.update(*token_id, o),
+                Write::Delete(uid) => self.delete(*token_id, uid),
+            })
+            .collect())
+    }
 }
