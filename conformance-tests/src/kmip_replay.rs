@@ -9,8 +9,9 @@
 //!   compared (run-specific or free text).
 //! - Output that differs by nature from run to run is checked for presence and type, not
 //!   bytes: signatures, MACs and ciphertexts under server-generated keys, random data, generated
-//!   IVs and key material of generated keys. Decryption results, hashes, and outputs under
-//!   registered (fixed) keys are compared byte for byte.
+//!   IVs and key material of generated keys (and of keys derived from generated ones).
+//!   Decryption results, hashes, outputs under registered (fixed) keys and keys derived from
+//!   registered ones are compared byte for byte.
 //! - Extra items in our payload are allowed only for attributes (servers may report more);
 //!   every published item must be present, in order, with an equal value.
 
@@ -363,14 +364,18 @@ pub fn replay_file(path: &Path, send: &mut dyn FnMut(&Ttlv) -> Ttlv) -> Result<F
                 }
             }
             let op = bi.find(Tag::OPERATION).and_then(Ttlv::as_enum).map(Op);
-            if matches!(
-                op,
-                Some(Op::CREATE)
-                    | Some(Op::CREATE_KEY_PAIR)
-                    | Some(Op::RE_KEY)
-                    | Some(Op::RE_KEY_KEY_PAIR)
-                    | Some(Op::DERIVE_KEY)
-            ) {
+            // A derived key is new bytes only when it was derived from generated ones (ECDH
+            // with a generated pair); from registered bases it is compared byte for byte.
+            let derived_from_generated = op == Some(Op::DERIVE_KEY) && run.generated;
+            if derived_from_generated
+                || matches!(
+                    op,
+                    Some(Op::CREATE)
+                        | Some(Op::CREATE_KEY_PAIR)
+                        | Some(Op::RE_KEY)
+                        | Some(Op::RE_KEY_KEY_PAIR)
+                )
+            {
                 if let Some(p) = bi.find(Tag::RESPONSE_PAYLOAD) {
                     for t in p.items() {
                         if matches!(

@@ -228,6 +228,34 @@ pub fn is_derived(name: &str) -> bool {
     )
 }
 
+/// A Link attribute of type `ty` to object `to` (KMIP 1.4 §3.35, 2.1 §4.30).
+pub fn link(ty: crate::ttlv::enums::LinkType, to: &str) -> Attribute {
+    Attribute::new(
+        attributes::by_name("Link").expect("in table"),
+        Value::Structure(vec![
+            Ttlv::enumeration(Tag::LINK_TYPE, ty.0),
+            Ttlv::text(Tag::LINKED_OBJECT_IDENTIFIER, to),
+        ]),
+    )
+}
+
+/// Appends one more instance of a multi-instance attribute, with the next Attribute Index
+/// (KMIP 1.4 §2.1.1: instances are numbered from 0 in the order they were added).
+pub fn push_instance(attrs: &mut Vec<Attribute>, mut a: Attribute) {
+    a.index = attrs.iter().filter(|x| x.name == a.name).count() as i32;
+    attrs.push(a);
+}
+
+/// The object a Link of type `ty` of `m` points to.
+pub fn linked(m: &Managed, ty: crate::ttlv::enums::LinkType) -> Option<&str> {
+    m.attrs
+        .iter()
+        .filter(|a| a.name == "Link")
+        .find(|a| a.value.find(Tag::LINK_TYPE).and_then(Ttlv::as_enum) == Some(ty.0))
+        .and_then(|a| a.value.find(Tag::LINKED_OBJECT_IDENTIFIER))
+        .and_then(Ttlv::as_text)
+}
+
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -742,3 +742,326 @@ fn bad_inputs_get_the_standard_reasons() {
     let r = ecb(Operation::DECRYPT, ct[..16].to_vec());
     assert_eq!(failed(&r), ResultReason::CRYPTOGRAPHIC_FAILURE);
 }
+
+// ---- Derive Key and Re-key Key Pair (2.1 shapes) ----
+
+const V21: Version = Version::new(2, 1);
+
+fn uid_of(item: &Ttlv, tag: Tag) -> String {
+    ok(item).find(tag).and_then(Ttlv::as_text).unwrap().to_string()
+}
+
+/// Registers an Active object with `mask` holding `bytes`: an AES key, or Secret Data.
+fn register_active(e: &Env, secret_data: bool, bytes: &[u8], mask: i32) -> String {
+    let block = |fmt: u32, extra: Vec<Ttlv>| {
+        let mut items = vec![
+            Ttlv::enumeration(Tag::KEY_FORMAT_TYPE, fmt),
+            Ttlv::structure(
+                Tag::KEY_VALUE,
+                vec![Ttlv::bytes(Tag::KEY_MATERIAL, bytes.to_vec())],
+            ),
+        ];
+        items.extend(extra);
+        Ttlv::structure(Tag::KEY_BLOCK, items)
+    };
+    let (ot, object) = if secret_data {
+        (
+            ObjectType::SECRET_DATA,
+            Ttlv::structure(
+                Tag::SECRET_DATA,
+                vec![Ttlv::enumeration(Tag::SECRET_DATA_TYPE, 1), block(1, vec![])],
+            ),
+        )
+    } else {
+        let alg = vec![
+            Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
+            Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, bytes.len() as i32 * 8),
+        ];
+        (
+            ObjectType::SYMMETRIC_KEY,
+            Ttlv::structure(Tag::SYMMETRIC_KEY, vec![block(1, alg)]),
+        )
+    };
+    let attrs = Ttlv::structure(
+        Tag::ATTRIBUTES,
+        vec![
+            Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, mask),
+            Ttlv::new(Tag::ACTIVATION_DATE, Value::DateTime(1_000_000)),
+        ],
+    );
+    let r = one(
+        e,
+        V21,
+        Operation::REGISTER,
+        vec![Ttlv::enumeration(Tag::OBJECT_TYPE, ot.0), attrs, object],
+    );
+    uid_of(&r, Tag::UNIQUE_IDENTIFIER)
+}
+
+/// A Derive Key request for an AES key of `bits` from `bases`.
+fn derive(e: &Env, bases: &[&str], method: u32, params: Vec<Ttlv>, bits: i32) -> Ttlv {
+    let mut p = vec![Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0)];
+    p.extend(bases.iter().map(|b| uid(b)));
+    p.push(Ttlv::enumeration(Tag::DERIVATION_METHOD, method));
+    p.push(Ttlv::structure(Tag::DERIVATION_PARAMETERS, params));
+    p.push(Ttlv::structure(
+        Tag::ATTRIBUTES,
+        vec![
+            Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
+            Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, bits),
+            Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x4 | 0x8),
+        ],
+    ));
+    one(e, V21, Operation::DERIVE_KEY, p)
+}
+
+fn key_bytes(e: &Env, k: &str) -> Vec<u8> {
+    let r = one(e, V21, Operation::GET, vec![uid(k)]);
+    let m = ok(&r)
+        .find(Tag::SYMMETRIC_KEY)
+        .and_then(|s| s.find(Tag::KEY_BLOCK))
+        .unwrap();
+    m.find(Tag::KEY_VALUE)
+        .and_then(|v| v.find(Tag::KEY_MATERIAL))
+        .and_then(Ttlv::as_bytes)
+        .unwrap()
+        .to_vec()
+}
+
+/// The objects `k` links to with Link Type `ty`.
+fn links(e: &Env, k: &str, ty: u32) -> Vec<String> {
+    let r = one(e, V21, Operation::GET_ATTRIBUTES, vec![uid(k)]);
+    let attrs = ok(&r).find(Tag::ATTRIBUTES).unwrap().clone();
+    attrs
+        .find_all(Tag::LINK)
+        .filter(|l| l.find(Tag::LINK_TYPE).and_then(Ttlv::as_enum) == Some(ty))
+        .filter_map(|l| l.find(Tag::LINKED_OBJECT_IDENTIFIER).and_then(Ttlv::as_text))
+        .map(str::to_string)
+        .collect()
+}
+
+fn names(e: &Env, k: &str) -> Vec<String> {
+    let r = one(e, V21, Operation::GET_ATTRIBUTES, vec![uid(k)]);
+    let attrs = ok(&r).find(Tag::ATTRIBUTES).unwrap().clone();
+    attrs
+        .find_all(Tag::NAME)
+        .filter_map(|n| n.find(Tag::NAME_VALUE).and_then(Ttlv::as_text))
+        .map(str::to_string)
+        .collect()
+}
+
+const DERIVE_USAGE: i32 = 0x200;
+const LINK_DERIVATION_BASE: u32 = 0x104;
+const LINK_DERIVED_KEY: u32 = 0x105;
+
+#[test]
+fn derived_keys_match_an_independent_computation_and_are_linked_to_their_base() {
+    use aws_lc_rs::{digest, hmac, pbkdf2};
+    let e = env();
+    // PBKDF2-HMAC-SHA-256 of a Secret Data password.
+    let password = b"correct horse battery staple";
+    let sd = register_active(&e, true, password, DERIVE_USAGE);
+    let r = derive(
+        &e,
+        &[&sd],
+        1, // PBKDF2
+        vec![
+            Ttlv::structure(
+                Tag::CRYPTOGRAPHIC_PARAMETERS,
+                vec![Ttlv::enumeration(Tag::HASHING_ALGORITHM, 6)], // SHA-256
+            ),
+            Ttlv::bytes(Tag::SALT, b"pepper".to_vec()),
+            Ttlv::int(Tag::ITERATION_COUNT, 1000),
+        ],
+        256,
+    );
+    let k = uid_of(&r, Tag::UNIQUE_IDENTIFIER);
+    let mut want = [0u8; 32];
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        std::num::NonZeroU32::new(1000).unwrap(),
+        b"pepper",
+        password,
+        &mut want,
+    );
+    assert_eq!(key_bytes(&e, &k), want);
+    assert_eq!(links(&e, &k, LINK_DERIVATION_BASE), vec![sd.clone()]);
+    assert_eq!(links(&e, &sd, LINK_DERIVED_KEY), vec![k]);
+
+    // HASH: SHA-384 of the base key, cut to 128 bits.
+    let base_bytes: Vec<u8> = (0u8..32).collect();
+    let base = register_active(&e, false, &base_bytes, DERIVE_USAGE | 0x4);
+    let hash_params = vec![Ttlv::structure(
+        Tag::CRYPTOGRAPHIC_PARAMETERS,
+        vec![Ttlv::enumeration(Tag::HASHING_ALGORITHM, 7)], // SHA-384
+    )];
+    let k = uid_of(&derive(&e, &[&base], 2, hash_params, 128), Tag::UNIQUE_IDENTIFIER);
+    let d = digest::digest(&digest::SHA384, &base_bytes);
+    assert_eq!(key_bytes(&e, &k), &d.as_ref()[..16]);
+
+    // NIST SP 800-108 counter mode, HMAC-SHA-256: K(1) = HMAC(key, [1]32 || data).
+    let data = b"label\0context".to_vec();
+    let r = derive(
+        &e,
+        &[&base],
+        5, // NIST800-108-C
+        vec![
+            Ttlv::structure(
+                Tag::CRYPTOGRAPHIC_PARAMETERS,
+                vec![Ttlv::enumeration(Tag::HASHING_ALGORITHM, 6)],
+            ),
+            Ttlv::bytes(Tag::DERIVATION_DATA, data.clone()),
+        ],
+        256,
+    );
+    let k = uid_of(&r, Tag::UNIQUE_IDENTIFIER);
+    let mac_key = hmac::Key::new(hmac::HMAC_SHA256, &base_bytes);
+    let tag = hmac::sign(&mac_key, &[&[0, 0, 0, 1][..], &data].concat());
+    assert_eq!(key_bytes(&e, &k), tag.as_ref());
+    // Both derived keys hang off the one base, in the order they were made.
+    assert_eq!(links(&e, &base, LINK_DERIVED_KEY).len(), 2);
+}
+
+#[test]
+fn derivation_needs_an_active_base_with_the_derive_key_usage() {
+    let e = env();
+    let sha256 = || {
+        vec![Ttlv::structure(
+            Tag::CRYPTOGRAPHIC_PARAMETERS,
+            vec![Ttlv::enumeration(Tag::HASHING_ALGORITHM, 6)],
+        )]
+    };
+    let encrypt_only = register_active(&e, false, &[1; 16], 0x4 | 0x8);
+    assert_eq!(
+        failed(&derive(&e, &[&encrypt_only], 2, sha256(), 128)),
+        ResultReason::INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK
+    );
+    let sd = register_active(&e, true, b"pw", 0x4);
+    let pbkdf2 = vec![
+        Ttlv::bytes(Tag::SALT, b"s".to_vec()),
+        Ttlv::int(Tag::ITERATION_COUNT, 1),
+    ];
+    assert_eq!(
+        failed(&derive(&e, &[&sd], 1, pbkdf2, 128)),
+        ResultReason::INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK,
+        "a Secret Data without Derive Key usage is no password"
+    );
+    // Pre-Active (created, never activated) with the right usage: still refused.
+    let r = one(
+        &e,
+        V21,
+        Operation::CREATE,
+        vec![
+            Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
+            Ttlv::structure(
+                Tag::ATTRIBUTES,
+                vec![
+                    Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
+                    Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 128),
+                    Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, DERIVE_USAGE),
+                ],
+            ),
+        ],
+    );
+    let pre_active = uid_of(&r, Tag::UNIQUE_IDENTIFIER);
+    assert_eq!(
+        failed(&derive(&e, &[&pre_active], 2, sha256(), 128)),
+        ResultReason::WRONG_KEY_LIFECYCLE_STATE
+    );
+    // Methods without a core mechanism and bad parameters get their reasons.
+    let good = register_active(&e, false, &[2; 16], DERIVE_USAGE);
+    let hmac = vec![Ttlv::bytes(Tag::DERIVATION_DATA, vec![1, 2])];
+    assert_eq!(
+        failed(&derive(&e, &[&good], 3, hmac, 128)),
+        ResultReason::FEATURE_NOT_SUPPORTED
+    );
+    assert_eq!(
+        failed(&derive(&e, &[&good], 2, vec![], 128)),
+        ResultReason::MISSING_DATA,
+        "HASH needs a Hashing Algorithm"
+    );
+    assert_eq!(
+        failed(&derive(&e, &[&good], 2, sha256(), 512)),
+        ResultReason::INVALID_FIELD,
+        "no AES-512"
+    );
+}
+
+#[test]
+fn re_key_key_pair_moves_names_and_links_both_halves_both_ways() {
+    let e = env();
+    let ec = |name: &str| Ttlv::new(Tag::NAME, name_value(name));
+    let r = one(
+        &e,
+        V21,
+        Operation::CREATE_KEY_PAIR,
+        vec![
+            Ttlv::structure(
+                Tag::COMMON_ATTRIBUTES,
+                vec![
+                    Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::EC.0),
+                    Ttlv::structure(
+                        Tag::CRYPTOGRAPHIC_DOMAIN_PARAMETERS,
+                        vec![Ttlv::enumeration(Tag::RECOMMENDED_CURVE, 0x0A)], // P-384
+                    ),
+                    Ttlv::new(Tag::ACTIVATION_DATE, Value::DateTime(1_000_000)),
+                ],
+            ),
+            Ttlv::structure(
+                Tag::PRIVATE_KEY_ATTRIBUTES,
+                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x1), ec("pair-private")],
+            ),
+            Ttlv::structure(
+                Tag::PUBLIC_KEY_ATTRIBUTES,
+                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x2), ec("pair-public")],
+            ),
+        ],
+    );
+    let old_priv = uid_of(&r, Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER);
+    let old_pub = uid_of(&r, Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER);
+    let r = one(
+        &e,
+        V21,
+        Operation::RE_KEY_KEY_PAIR,
+        vec![
+            Ttlv::text(Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER, old_priv.clone()),
+            Ttlv::new(Tag::OFFSET, Value::Interval(3600)),
+            Ttlv::structure(Tag::PUBLIC_KEY_ATTRIBUTES, vec![ec("pair-public-2")]),
+        ],
+    );
+    let new_priv = uid_of(&r, Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER);
+    let new_pub = uid_of(&r, Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER);
+    assert!(![&old_priv, &old_pub].contains(&&new_priv) && new_pub != old_pub);
+    // Names moved; the request's public Name added after the old one.
+    assert_eq!(names(&e, &new_priv), vec!["pair-private"]);
+    assert_eq!(names(&e, &new_pub), vec!["pair-public", "pair-public-2"]);
+    assert!(names(&e, &old_priv).is_empty() && names(&e, &old_pub).is_empty());
+    // Replacement / Replaced links on both halves, and the new halves linked to each other.
+    const REPLACEMENT: u32 = 0x106;
+    const REPLACED: u32 = 0x107;
+    assert_eq!(links(&e, &old_priv, REPLACEMENT), vec![new_priv.clone()]);
+    assert_eq!(links(&e, &new_priv, REPLACED), vec![old_priv.clone()]);
+    assert_eq!(links(&e, &old_pub, REPLACEMENT), vec![new_pub.clone()]);
+    assert_eq!(links(&e, &new_pub, REPLACED), vec![old_pub.clone()]);
+    assert_eq!(links(&e, &new_priv, 0x102), vec![new_pub.clone()]);
+    assert_eq!(links(&e, &new_pub, 0x103), vec![new_priv.clone()]);
+    // Same curve, and the Offset makes the new pair Pre-Active for the next hour.
+    let r = one(&e, V21, Operation::GET_ATTRIBUTES, vec![uid(&new_priv)]);
+    let attrs = ok(&r).find(Tag::ATTRIBUTES).unwrap().clone();
+    assert_eq!(
+        attrs.find(Tag::CRYPTOGRAPHIC_LENGTH).and_then(Ttlv::as_int),
+        Some(384)
+    );
+    assert_eq!(state_of(&e, V21, &new_priv), State::PRE_ACTIVE.0);
+    assert_eq!(state_of(&e, V21, &new_pub), State::PRE_ACTIVE.0);
+    // A public key is not a pair's name.
+    assert_eq!(
+        failed(&one(
+            &e,
+            V21,
+            Operation::RE_KEY_KEY_PAIR,
+            vec![Ttlv::text(Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER, new_pub)],
+        )),
+        ResultReason::INVALID_FIELD
+    );
+}

@@ -5,7 +5,9 @@ use super::Ctx;
 use crate::attributes::{self, Attribute};
 use crate::error::{KmipError, Result};
 use crate::objects::{self, encode_blob, now};
-use crate::ttlv::enums::{CryptographicAlgorithm as Alg, ObjectType, ResultReason};
+use crate::ttlv::enums::{
+    CryptographicAlgorithm as Alg, LinkType, ObjectType, RecommendedCurve, ResultReason,
+};
 use crate::ttlv::{Tag, Ttlv, Value};
 use cryptoki_sys as ck;
 use softhsm::attr::{self as p11attr, enc_bool, enc_ulong, state, AttrType};
@@ -110,7 +112,7 @@ fn with_digest(obj: &softhsm::object::Object) -> Vec<(softhsm::attr::AttrType, V
 }
 
 /// Records the Digest of a generated key whose value may be read (KMIP servers report it).
-fn add_digest(ctx: &Ctx<'_>, m: &crate::objects::Managed) -> Result<()> {
+pub(super) fn add_digest(ctx: &Ctx<'_>, m: &crate::objects::Managed) -> Result<()> {
     use crate::ttlv::enums::KeyFormatType as Kft;
     let value = match m.key_type {
         // RSA keys: the digest is over their default (PKCS#1) encoding.
@@ -146,7 +148,7 @@ fn add_digest(ctx: &Ctx<'_>, m: &crate::objects::Managed) -> Result<()> {
 
 /// The attributes a server-generated key carries beyond the client's: the generator that
 /// made it (AWS-LC's CTR-DRBG with AES-256, KMIP 1.4 §3.44) and its Key Format Type (2.0).
-fn generated_attrs(format: u32) -> Vec<Attribute> {
+pub(super) fn generated_attrs(format: u32) -> Vec<Attribute> {
     use crate::ttlv::enums::{DRBGAlgorithm, RNGAlgorithm};
     vec![
         Attribute::new(
@@ -249,7 +251,7 @@ pub fn base_template(class: u64, attrs: &[Attribute]) -> Result<Vec<(AttrType, V
     Ok(raw)
 }
 
-fn algorithm(attrs: &[Attribute]) -> Result<Alg> {
+pub(super) fn algorithm(attrs: &[Attribute]) -> Result<Alg> {
     attributes::first(attrs, "Cryptographic Algorithm")
         .and_then(Ttlv::as_enum)
         .map(Alg)
@@ -314,20 +316,32 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     ])
 }
 
+/// KMIP Recommended Curve (1.4 §9.1.3.2.5) → the core's curve, for the curves the core has.
+const CURVES: &[(RecommendedCurve, softhsm::crypto::Curve)] = &[
+    (RecommendedCurve::P_256, softhsm::crypto::Curve::P256),
+    (RecommendedCurve::P_384, softhsm::crypto::Curve::P384),
+    (RecommendedCurve::P_521, softhsm::crypto::Curve::P521),
+    (RecommendedCurve::SECP256_K1, softhsm::crypto::Curve::Secp256k1),
+];
+
 /// The EC curve a key pair request names: Recommended Curve in Cryptographic Domain
-/// Parameters, or the Cryptographic Length.
+/// Parameters, or else the Cryptographic Length (a NIST prime curve).
 fn ec_params(attrs: &[Attribute]) -> Result<&'static [u8]> {
     use softhsm::crypto::Curve;
-    // Recommended Curve: P-256 = 3, P-384 = 4, P-521 = 5 (KMIP 1.4 §9.1.3.2.5).
     let curve = attributes::first(attrs, "Cryptographic Domain Parameters")
         .and_then(|d| d.find(Tag::RECOMMENDED_CURVE))
-        .and_then(Ttlv::as_enum);
-    let c = match (curve, int_attr(attrs, "Cryptographic Length")) {
-        (Some(3), _) | (None, Some(256)) => Curve::P256,
-        (Some(4), _) | (None, Some(384)) => Curve::P384,
-        (Some(5), _) | (None, Some(521)) => Curve::P521,
-        _ => return Err(KmipError::unsupported("this elliptic curve")),
+        .and_then(Ttlv::as_enum)
+        .map(RecommendedCurve);
+    let c = match curve {
+        Some(rc) => CURVES.iter().find(|(k, _)| *k == rc).map(|(_, c)| *c),
+        None => match int_attr(attrs, "Cryptographic Length") {
+            Some(256) => Some(Curve::P256),
+            Some(384) => Some(Curve::P384),
+            Some(521) => Some(Curve::P521),
+            _ => None,
+        },
     };
+    let c = c.ok_or_else(|| KmipError::unsupported("this elliptic curve"))?;
     Ok(c.oid_der())
 }
 
@@ -350,6 +364,24 @@ pub fn create_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     check_client_attrs(&public, ObjectType::PUBLIC_KEY)?;
     check_unique_names(ctx, &private)?;
     check_unique_names(ctx, &public)?;
+    let (privm, pubm) = make_key_pair(ctx, private, public, None)?;
+    log::info!("created key pair {} / {}", privm.uid, pubm.uid);
+    ctx.placeholder = Some(privm.uid.clone());
+    Ok(vec![
+        Ttlv::text(Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER, privm.uid),
+        Ttlv::text(Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER, pubm.uid),
+    ])
+}
+
+/// Generates an RSA or EC key pair with these (checked) attributes, records the Digests and
+/// links the halves; `curve` is the `CKA_EC_PARAMS` to use instead of the attributes' curve.
+/// Returns (private, public).
+pub(super) fn make_key_pair(
+    ctx: &Ctx<'_>,
+    mut private: Vec<Attribute>,
+    mut public: Vec<Attribute>,
+    curve: Option<Vec<u8>>,
+) -> Result<(crate::objects::Managed, crate::objects::Managed)> {
     let alg = algorithm(&private)?;
     use crate::ttlv::enums::KeyFormatType as Kft;
     let (pub_format, priv_format) = match alg {
@@ -369,7 +401,11 @@ pub fn create_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             ck::CKM_RSA_PKCS_KEY_PAIR_GEN
         }
         Alg::EC | Alg::ECDSA | Alg::ECDH => {
-            pub_raw.push((ck::CKA_EC_PARAMS, ec_params(&private)?.to_vec()));
+            let params = match curve {
+                Some(c) => c,
+                None => ec_params(&private)?.to_vec(),
+            };
+            pub_raw.push((ck::CKA_EC_PARAMS, params));
             ck::CKM_EC_KEY_PAIR_GEN
         }
         a => {
@@ -390,25 +426,11 @@ pub fn create_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let pubm = ctx.load_handle(ph)?;
     let privm = ctx.load_handle(sh)?;
     // Link the halves (KMIP 1.4 §3.35): Private Key Link on the public key and back.
-    let link = |ty: u32, to: &str| {
-        Attribute::new(
-            attributes::by_name("Link").expect("in table"),
-            Value::Structure(vec![
-                Ttlv::enumeration(Tag::LINK_TYPE, ty),
-                Ttlv::text(Tag::LINKED_OBJECT_IDENTIFIER, to),
-            ]),
-        )
-    };
     let mut a = pubm.stored_attrs();
-    a.push(link(0x103, &privm.uid)); // Private Key Link
+    objects::push_instance(&mut a, objects::link(LinkType::PRIVATE_KEY_LINK, &privm.uid));
     ctx.save(&pubm, a)?;
     let mut a = privm.stored_attrs();
-    a.push(link(0x102, &pubm.uid)); // Public Key Link
+    objects::push_instance(&mut a, objects::link(LinkType::PUBLIC_KEY_LINK, &pubm.uid));
     ctx.save(&privm, a)?;
-    log::info!("created key pair {} / {}", privm.uid, pubm.uid);
-    ctx.placeholder = Some(privm.uid.clone());
-    Ok(vec![
-        Ttlv::text(Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER, privm.uid),
-        Ttlv::text(Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER, pubm.uid),
-    ])
+    Ok((ctx.load_handle(sh)?, ctx.load_handle(ph)?))
 }

@@ -14,7 +14,7 @@ use softhsm::mechanism::ops::RSA_PRIVATE_ATTRS;
 use zeroize::Zeroizing;
 
 /// Reads PKCS#11 values of `m`, mapping a refusal to KMIP's Sensitive / Not Extractable.
-fn values(ctx: &Ctx<'_>, m: &Managed, types: &[AttrType]) -> Result<Vec<Zeroizing<Vec<u8>>>> {
+pub(crate) fn values(ctx: &Ctx<'_>, m: &Managed, types: &[AttrType]) -> Result<Vec<Zeroizing<Vec<u8>>>> {
     let got = ctx.kmip.hsm.get_attributes(ctx.session, m.handle, types)?;
     let mut out = Vec::with_capacity(got.len());
     for v in got {

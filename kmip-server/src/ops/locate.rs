@@ -1,5 +1,6 @@
 //! Locate (KMIP 1.4 §4.9, 2.1 §6.1.27): the objects whose attributes match every filter, with
-//! Maximum Items, Offset Items, Storage Status Mask and Object Group Member.
+//! Maximum Items, Offset Items, Storage Status Mask and Object Group Member, most recently
+//! created object first.
 
 use super::Ctx;
 use crate::attributes::{self, Attribute};
@@ -102,10 +103,11 @@ pub fn locate(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             None => return Ok(located(ctx, Vec::new(), 0)),
         }
     }
+    // The store answers oldest first; KMIP wants the most recently created object first
+    // (1.4 §4.9, 2.1 §6.1.27), so every candidate is gathered before Offset and Maximum apply.
     let hsm = &ctx.kmip.hsm;
     hsm.find_init(ctx.session, &template)?;
-    let mut found = Vec::new();
-    let mut total = 0usize;
+    let mut candidates = Vec::new();
     loop {
         let batch = match hsm.find(ctx.session, 256) {
             Ok(b) => b,
@@ -117,33 +119,36 @@ pub fn locate(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         if batch.is_empty() {
             break;
         }
-        for h in batch {
-            let Ok(m) = ctx.load_handle(h) else { continue };
-            let destroyed = matches!(m.state(), State::DESTROYED | State::DESTROYED_COMPROMISED);
-            let archived = m.first("Archive Date").is_some();
-            let storage = if destroyed {
-                DESTROYED
-            } else if archived {
-                ARCHIVAL
-            } else {
-                ON_LINE
-            };
-            if mask & storage == 0 {
-                continue;
-            }
-            if fresh_only && m.first("Fresh").and_then(Ttlv::as_bool) != Some(true) {
-                continue;
-            }
-            if !matches(&m, &filters) {
-                continue;
-            }
-            total += 1;
-            if total > offset && found.len() < max {
-                found.push(m.uid);
-            }
-        }
+        candidates.extend(batch);
     }
     hsm.find_final(ctx.session)?;
+    let mut found = Vec::new();
+    let mut total = 0usize;
+    for h in candidates.into_iter().rev() {
+        let Ok(m) = ctx.load_handle(h) else { continue };
+        let destroyed = matches!(m.state(), State::DESTROYED | State::DESTROYED_COMPROMISED);
+        let archived = m.first("Archive Date").is_some();
+        let storage = if destroyed {
+            DESTROYED
+        } else if archived {
+            ARCHIVAL
+        } else {
+            ON_LINE
+        };
+        if mask & storage == 0 {
+            continue;
+        }
+        if fresh_only && m.first("Fresh").and_then(Ttlv::as_bool) != Some(true) {
+            continue;
+        }
+        if !matches(&m, &filters) {
+            continue;
+        }
+        total += 1;
+        if total > offset && found.len() < max {
+            found.push(m.uid);
+        }
+    }
     if let Some(first) = found.first() {
         ctx.placeholder = Some(first.clone());
     }

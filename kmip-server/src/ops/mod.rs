@@ -7,6 +7,7 @@ mod attrs;
 mod create;
 mod crypto;
 pub use crypto::{MAX_DATA, MAX_RNG};
+mod derive;
 mod destroy;
 mod discover;
 pub(crate) mod get;
@@ -15,6 +16,7 @@ mod locate;
 mod query;
 mod register;
 mod rekey;
+mod rekey_key_pair;
 mod revoke;
 
 use crate::dispatch::Kmip;
@@ -102,6 +104,8 @@ pub static OPERATIONS: &[(Op, Handler)] = &[
     (Op::RNG_SEED, crypto::rng_seed),
     (Op::INTEROP, discover::interop),
     (Op::RE_KEY, rekey::re_key),
+    (Op::RE_KEY_KEY_PAIR, rekey_key_pair::re_key_key_pair),
+    (Op::DERIVE_KEY, derive::derive_key),
     (Op::EXPORT, rekey::export),
 ];
 

@@ -4,12 +4,14 @@
 //! KMIP attributes; the Names move to the new key, the two are linked (Replacement /
 //! Replaced Object Link), and an Offset moves the new key's dates.
 
-use super::create::{base_template, request_attrs};
+use super::create::{
+    add_digest, base_template, check_client_attrs, check_unique_names, generated_attrs, request_attrs,
+};
 use super::Ctx;
 use crate::attributes::{self, Attribute};
 use crate::error::{KmipError, Result};
-use crate::objects::{is_derived, now};
-use crate::ttlv::enums::{LinkType, ObjectType, ResultReason, State};
+use crate::objects::{is_derived, link, now, push_instance, Managed};
+use crate::ttlv::enums::{KeyFormatType, LinkType, ObjectType, ResultReason, State};
 use crate::ttlv::{Tag, Ttlv, Value};
 use cryptoki_sys as ck;
 use softhsm::attr::{enc_ulong, HMAC_KEY_TYPES};
@@ -32,38 +34,27 @@ fn inherited(a: &Attribute) -> bool {
                 | "Archive Date"
                 | "Fresh"
                 | "Usage Limits"
+                | "Random Number Generator"
+                | "Key Format Type"
         )
 }
 
-fn link(ty: LinkType, to: &str) -> Attribute {
-    Attribute::new(
-        attributes::by_name("Link").expect("in table"),
-        Value::Structure(vec![
-            Ttlv::enumeration(Tag::LINK_TYPE, ty.0),
-            Ttlv::text(Tag::LINKED_OBJECT_IDENTIFIER, to),
-        ]),
-    )
+/// What a successor of `old` starts with: its attributes (inherited, then `extra` from the
+/// request overriding them, with dates moved by the Offset) and the Names it takes over (the
+/// old object's, then the request's).
+pub(super) struct Successor {
+    pub attrs: Vec<Attribute>,
+    pub names: Vec<Attribute>,
 }
 
-pub fn re_key(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    let uid = ctx.uid(payload)?;
-    let old = ctx.load(&uid)?;
-    if old.object_type != ObjectType::SYMMETRIC_KEY {
-        return Err(KmipError::new(
-            ResultReason::INVALID_FIELD,
-            "Re-key renews symmetric keys",
-        ));
-    }
+/// Refuses a destroyed object and builds its successor's attributes (KMIP 1.4 §4.4, §4.5).
+pub(super) fn successor(old: &Managed, offset: Option<i64>, extra: Vec<Attribute>) -> Result<Successor> {
     if matches!(old.state(), State::DESTROYED | State::DESTROYED_COMPROMISED) {
         return Err(KmipError::new(
             ResultReason::WRONG_KEY_LIFECYCLE_STATE,
             "the key is destroyed",
         ));
     }
-    let offset = payload
-        .find(Tag::OFFSET)
-        .and_then(Ttlv::as_interval)
-        .map(i64::from);
     let mut attrs: Vec<Attribute> = old.attrs.iter().filter(|a| inherited(a)).cloned().collect();
     for name in [
         "Cryptographic Algorithm",
@@ -74,8 +65,9 @@ pub fn re_key(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             attrs.push(a.clone());
         }
     }
+    let mut names: Vec<Attribute> = old.attrs.iter().filter(|a| a.name == "Name").cloned().collect();
+    names.extend(extra.iter().filter(|a| a.name == "Name").cloned());
     // The request's attributes override the inherited ones.
-    let extra = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
     for a in extra {
         attrs.retain(|x| x.name != a.name);
         attrs.push(a);
@@ -100,6 +92,73 @@ pub fn re_key(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             ));
         }
     }
+    Ok(Successor { attrs, names })
+}
+
+/// The Offset of a Re-key request.
+pub(super) fn offset(payload: &Ttlv) -> Option<i64> {
+    payload
+        .find(Tag::OFFSET)
+        .and_then(Ttlv::as_interval)
+        .map(i64::from)
+}
+
+/// Takes the Names (and any earlier Replacement Object Link) off `old` before its successor
+/// is made; returns the attributes it keeps.
+pub(super) fn release(ctx: &Ctx<'_>, old: &Managed) -> Result<Vec<Attribute>> {
+    let mut kept: Vec<Attribute> = old
+        .stored_attrs()
+        .into_iter()
+        .filter(|a| a.name != "Name")
+        .collect();
+    kept.retain(|a| {
+        !(a.name == "Link"
+            && a.value.find(Tag::LINK_TYPE).and_then(Ttlv::as_enum)
+                == Some(LinkType::REPLACEMENT_OBJECT_LINK.0))
+    });
+    let links: Vec<Attribute> = kept.iter().filter(|a| a.name == "Link").cloned().collect();
+    kept.retain(|a| a.name != "Link");
+    for l in links {
+        push_instance(&mut kept, l);
+    }
+    ctx.save(old, kept.clone())?;
+    Ok(kept)
+}
+
+/// Gives `new` the Names and links it to `old` both ways (Replaced / Replacement Object Link).
+pub(super) fn hand_over(
+    ctx: &Ctx<'_>,
+    old: &Managed,
+    mut old_attrs: Vec<Attribute>,
+    new: &Managed,
+    names: Vec<Attribute>,
+) -> Result<()> {
+    let mut new_attrs = new.stored_attrs();
+    new_attrs.retain(|a| a.name != "Name");
+    for n in names {
+        push_instance(&mut new_attrs, n);
+    }
+    push_instance(&mut new_attrs, link(LinkType::REPLACED_OBJECT_LINK, &old.uid));
+    ctx.save(new, new_attrs)?;
+    push_instance(&mut old_attrs, link(LinkType::REPLACEMENT_OBJECT_LINK, &new.uid));
+    ctx.save(old, old_attrs)
+}
+
+/// Re-key: a new symmetric key in place of an existing one.
+pub fn re_key(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+    let uid = ctx.uid(payload)?;
+    let old = ctx.load(&uid)?;
+    if old.object_type != ObjectType::SYMMETRIC_KEY {
+        return Err(KmipError::new(
+            ResultReason::INVALID_FIELD,
+            "Re-key renews symmetric keys",
+        ));
+    }
+    let extra = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
+    check_client_attrs(&extra, ObjectType::SYMMETRIC_KEY)?;
+    check_unique_names(ctx, &extra)?;
+    let Successor { mut attrs, names } = successor(&old, offset(payload), extra)?;
+    attrs.extend(generated_attrs(KeyFormatType::RAW.0));
     let kt = old
         .key_type
         .ok_or_else(|| KmipError::illegal("the key has no key type"))?;
@@ -113,19 +172,7 @@ pub fn re_key(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     } else {
         return Err(KmipError::unsupported("re-keying this algorithm"));
     };
-    // The Names move to the new key.
-    let names: Vec<Attribute> = old.attrs.iter().filter(|a| a.name == "Name").cloned().collect();
-    let mut old_attrs: Vec<Attribute> = old
-        .stored_attrs()
-        .into_iter()
-        .filter(|a| a.name != "Name")
-        .collect();
-    old_attrs.retain(|a| {
-        !(a.name == "Link"
-            && a.value.find(Tag::LINK_TYPE).and_then(Ttlv::as_enum)
-                == Some(LinkType::REPLACEMENT_OBJECT_LINK.0))
-    });
-    ctx.save(&old, old_attrs.clone())?;
+    let old_attrs = release(ctx, &old)?;
     let mut raw = base_template(ck::CKO_SECRET_KEY, &attrs)?;
     raw.retain(|(t, _)| *t != ck::CKA_CLASS);
     raw.push((ck::CKA_KEY_TYPE, enc_ulong(kt)));
@@ -134,14 +181,9 @@ pub fn re_key(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         .kmip
         .hsm
         .generate_key(ctx.session, &Mechanism::new(mech), &raw)?;
+    add_digest(ctx, &ctx.load_handle(h)?)?;
     let new = ctx.load_handle(h)?;
-    let mut new_attrs = new.stored_attrs();
-    new_attrs.retain(|a| a.name != "Name");
-    new_attrs.extend(names);
-    new_attrs.push(link(LinkType::REPLACED_OBJECT_LINK, &uid));
-    ctx.save(&new, new_attrs)?;
-    old_attrs.push(link(LinkType::REPLACEMENT_OBJECT_LINK, &new.uid));
-    ctx.save(&old, old_attrs)?;
+    hand_over(ctx, &old, old_attrs, &new, names)?;
     log::info!("re-keyed {uid} as {}", new.uid);
     ctx.placeholder = Some(new.uid.clone());
     Ok(vec![ctx.uid_item(&new.uid)])
