@@ -8,7 +8,9 @@
 use crate::server::HEADER_LEN;
 use crate::tls::{crypto_provider, parse_certificates, parse_private_key};
 use rustls::pki_types::ServerName;
-use rustls::{AlertDescription, ClientConfig, ClientConnection, ProtocolVersion, RootCertStore, StreamOwned};
+/// The TLS client configuration type [`client_config`] makes and [`KmipClient::connect_configured`] takes.
+pub use rustls::ClientConfig;
+use rustls::{AlertDescription, ClientConnection, ProtocolVersion, RootCertStore, StreamOwned};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -108,7 +110,18 @@ impl KmipClient {
     /// refuses the client certificate says so after the handshake: the refusal then shows
     /// as an error of the first read.
     pub fn connect_with(addr: SocketAddr, opts: &ClientOptions<'_>) -> io::Result<KmipClient> {
-        let config = client_config(opts)?;
+        KmipClient::connect_configured(addr, client_config(opts)?, opts)
+    }
+
+    /// As [`KmipClient::connect_with`], with a TLS configuration made once by
+    /// [`client_config`] and shared by many connections: certificates are parsed once, and
+    /// later connections resume the TLS session when the server allows it, as a long-running
+    /// client would. `opts` gives the server name, timeouts and response limit.
+    pub fn connect_configured(
+        addr: SocketAddr,
+        config: Arc<ClientConfig>,
+        opts: &ClientOptions<'_>,
+    ) -> io::Result<KmipClient> {
         let name = match opts.server_name {
             Some(n) => ServerName::try_from(n.to_string()).map_err(invalid)?,
             None => ServerName::IpAddress(addr.ip().into()),
@@ -192,6 +205,11 @@ impl KmipClient {
         self.tls.conn.protocol_version()
     }
 
+    /// Whether the handshake resumed an earlier TLS session (no certificates exchanged).
+    pub fn resumed(&self) -> bool {
+        self.tls.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+    }
+
     /// Sends close_notify and closes the connection.
     pub fn close(mut self) {
         self.tls.conn.send_close_notify();
@@ -207,7 +225,8 @@ pub fn tls_alert(err: &io::Error) -> Option<AlertDescription> {
     }
 }
 
-fn client_config(opts: &ClientOptions<'_>) -> io::Result<Arc<ClientConfig>> {
+/// The rustls client configuration `opts` describes (CA, client certificate, TLS versions).
+pub fn client_config(opts: &ClientOptions<'_>) -> io::Result<Arc<ClientConfig>> {
     let mut roots = RootCertStore::empty();
     for ca in parse_certificates("CA", opts.ca_pem).map_err(invalid)? {
         roots.add(ca).map_err(invalid)?;

@@ -5,7 +5,7 @@
 //! a runtime on its own thread with an echoing handler, and talks to it with the blocking
 //! `KmipClient`. Every wait is bounded (client socket timeouts, `recv_timeout`, retry counts).
 
-use kmip_server::client::{tls_alert, ClientOptions, KmipClient, TlsVersions};
+use kmip_server::client::{client_config, tls_alert, ClientOptions, KmipClient, TlsVersions};
 use kmip_server::clients::ClientMap;
 use kmip_server::devca::{Ca, Eku, Leaf, LeafSpec, ORGANIZATION};
 use kmip_server::server::{self, ClientId, Handler, Limits, RunReport, Settings};
@@ -294,6 +294,56 @@ fn client_certificates_map_to_tokens() {
     let mut c = connect(&srv, &pki, &stranger);
     assert_eq!(c.read_to_close(0).expect("closed by the server"), 0);
     assert_eq!(srv.handler.handled.load(Ordering::SeqCst), 2);
+}
+
+/// A client reconnecting with the same TLS configuration resumes its session (TLS 1.2 session
+/// id, TLS 1.3 ticket), and a resumed session keeps the identity its certificate proved: each
+/// client still reaches its own token, never another's.
+#[test]
+fn resumed_sessions_keep_the_client_identity() {
+    let pki = pki();
+    let other = pki.ca.issue(&LeafSpec::client("db-1")).unwrap();
+    let rule = |cn: &str, token: &str| KmipClientRule {
+        subject: None,
+        common_name: Some(cn.to_string()),
+        token: token.into(),
+    };
+    let clients = ClientMap::new(&[rule("db-1", "db"), rule("kmip-client", "apps")], None).unwrap();
+    let srv = TestServer::start(
+        &pki,
+        ServerOpts {
+            clients,
+            ..ServerOpts::default()
+        },
+    );
+    let mut want = Vec::new();
+    for versions in [TlsVersions::Tls12Only, TlsVersions::Tls13Only] {
+        for (leaf, token) in [(&pki.client, "apps"), (&other, "db")] {
+            let opts = options(&pki, Some(leaf), versions);
+            let config = client_config(&opts).unwrap();
+            for round in 0..3 {
+                let mut c =
+                    KmipClient::connect_configured(srv.addr, config.clone(), &opts).expect("connected");
+                let req = request(b"again");
+                assert_eq!(c.send_raw(&req).expect("answered"), req);
+                // TLS 1.3 tickets arrive after the handshake: the first reconnection may
+                // still be a full one; by the third the session is resumed.
+                if round == 2 {
+                    assert!(c.resumed(), "{versions:?}: the third connection resumes");
+                }
+                want.push(token.to_string());
+            }
+        }
+    }
+    let tokens: Vec<String> = srv
+        .handler
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| c.token.clone())
+        .collect();
+    assert_eq!(tokens, want);
 }
 
 #[test]

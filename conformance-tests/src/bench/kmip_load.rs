@@ -193,7 +193,8 @@ impl Outcome {
 
 /// One op of workload `w` on connection `c` (reconnecting for Churn).
 fn connect(addr: SocketAddr, pki: &Pki) -> Result<KmipClient, String> {
-    KmipClient::connect_with(addr, &pki.options()).map_err(|e| format!("connect: {e}"))
+    KmipClient::connect_configured(addr, pki.config.clone(), &pki.options())
+        .map_err(|e| format!("connect: {e}"))
 }
 
 /// Create, Get and Destroy of a fresh key on one connection.

@@ -9,12 +9,13 @@
 //!   development CA and server certificate (TLS 1.2 authentication suite, client certificates
 //!   required), its SQLite database in the same temporary directory.
 
-use kmip_server::client::{ClientOptions, KmipClient, TlsVersions};
+use kmip_server::client::{client_config, ClientConfig, ClientOptions, KmipClient, TlsVersions};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a server may take to start (its first start makes keys and certificates).
@@ -23,33 +24,44 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The mutual-TLS material both servers and the client use (the development CA's files).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Pki {
     pub dir: PathBuf,
     pub ca: Vec<u8>,
     pub client_cert: Vec<u8>,
     pub client_key: Vec<u8>,
+    /// The client's TLS configuration, made once: every connection of the run shares it (and
+    /// its TLS session cache), as one long-running client process would.
+    pub config: Arc<ClientConfig>,
 }
 
 impl Pki {
     fn load(dir: &Path) -> Result<Pki, String> {
         let read =
             |f: &str| std::fs::read(dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()));
+        let (ca, client_cert, client_key) = (read("ca.pem")?, read("client.pem")?, read("client.key")?);
+        let config = client_config(&Pki::options_for(&ca, &client_cert, &client_key))
+            .map_err(|e| format!("client TLS configuration: {e}"))?;
         Ok(Pki {
             dir: dir.to_path_buf(),
-            ca: read("ca.pem")?,
-            client_cert: read("client.pem")?,
-            client_key: read("client.key")?,
+            ca,
+            client_cert,
+            client_key,
+            config,
         })
     }
 
     /// Client options: mutual TLS, TLS 1.2 only (the one version both servers speak, so the
     /// handshakes compared are alike).
     pub fn options(&self) -> ClientOptions<'_> {
+        Pki::options_for(&self.ca, &self.client_cert, &self.client_key)
+    }
+
+    fn options_for<'a>(ca: &'a [u8], cert: &'a [u8], key: &'a [u8]) -> ClientOptions<'a> {
         ClientOptions {
             versions: TlsVersions::Tls12Only,
             timeout: Duration::from_secs(15),
-            ..ClientOptions::new(&self.ca, &self.client_cert, &self.client_key)
+            ..ClientOptions::new(ca, cert, key)
         }
     }
 }
