@@ -113,6 +113,16 @@ fn with_digest(obj: &softhsm::object::Object) -> Vec<(softhsm::attr::AttrType, V
 
 /// Records the Digest of a generated key whose value may be read (KMIP servers report it).
 pub(super) fn add_digest(ctx: &Ctx<'_>, m: &crate::objects::Managed) -> Result<()> {
+    if let Some(d) = digest_of(ctx, m) {
+        let mut a = m.stored_attrs();
+        a.push(d);
+        ctx.save(m, a)?;
+    }
+    Ok(())
+}
+
+/// The Digest attribute of `m`'s key value, when the server can read that value.
+pub(super) fn digest_of(ctx: &Ctx<'_>, m: &crate::objects::Managed) -> Option<Attribute> {
     use crate::ttlv::enums::KeyFormatType as Kft;
     let value = match m.key_type {
         // RSA keys: the digest is over their default (PKCS#1) encoding.
@@ -137,13 +147,7 @@ pub(super) fn add_digest(ctx: &Ctx<'_>, m: &crate::objects::Managed) -> Result<(
             Err(_) => None,
         },
     };
-    if let Some((v, f)) = value {
-        let v = zeroize::Zeroizing::new(v);
-        let mut a = m.stored_attrs();
-        a.push(digest_attr(&v, f.0));
-        ctx.save(m, a)?;
-    }
-    Ok(())
+    value.map(|(v, f)| digest_attr(&zeroize::Zeroizing::new(v), f.0))
 }
 
 /// The attributes a server-generated key carries beyond the client's: the generator that
@@ -421,16 +425,18 @@ pub(super) fn make_key_pair(
         .kmip
         .hsm
         .generate_key_pair(ctx.session, &Mechanism::new(mech), &pub_raw, &priv_raw)?;
-    add_digest(ctx, &ctx.load_handle(ph)?)?;
-    add_digest(ctx, &ctx.load_handle(sh)?)?;
     let pubm = ctx.load_handle(ph)?;
     let privm = ctx.load_handle(sh)?;
-    // Link the halves (KMIP 1.4 §3.35): Private Key Link on the public key and back.
-    let mut a = pubm.stored_attrs();
-    objects::push_instance(&mut a, objects::link(LinkType::PRIVATE_KEY_LINK, &privm.uid));
-    ctx.save(&pubm, a)?;
-    let mut a = privm.stored_attrs();
-    objects::push_instance(&mut a, objects::link(LinkType::PUBLIC_KEY_LINK, &pubm.uid));
-    ctx.save(&privm, a)?;
+    // One write per half: its Digest, and the link to the other half (KMIP 1.4 §3.35:
+    // Private Key Link on the public key and back).
+    for (m, link, other) in [
+        (&pubm, LinkType::PRIVATE_KEY_LINK, &privm.uid),
+        (&privm, LinkType::PUBLIC_KEY_LINK, &pubm.uid),
+    ] {
+        let mut a = m.stored_attrs();
+        a.extend(digest_of(ctx, m));
+        objects::push_instance(&mut a, objects::link(link, other));
+        ctx.save(m, a)?;
+    }
     Ok((ctx.load_handle(sh)?, ctx.load_handle(ph)?))
 }
