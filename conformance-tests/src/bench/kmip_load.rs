@@ -27,21 +27,31 @@ pub const ENCRYPT_BYTES: usize = 1024;
 /// What one row measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
+    /// Create of an AES-256 key (one durable write); the keys are left in the store.
+    Create,
     /// Create an AES-256 key (left Pre-Active, so Destroy needs no Revoke), Get it, Destroy it.
     Cycle,
     /// Get of one existing AES-256 key.
     Get,
     /// AES-256-CBC (PKCS#5 padding, IV in the request) Encrypt of 1 KiB under an Active key.
     Encrypt,
-    /// A new mutual-TLS connection (full TLS 1.2 handshake), one Get, close.
+    /// A new mutual-TLS connection, one Get, close. The client shares one TLS configuration
+    /// across connections, so it resumes its TLS 1.2 session where the server allows it.
     Churn,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 4] = [Workload::Cycle, Workload::Get, Workload::Encrypt, Workload::Churn];
+    pub const ALL: [Workload; 5] = [
+        Workload::Create,
+        Workload::Cycle,
+        Workload::Get,
+        Workload::Encrypt,
+        Workload::Churn,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
+            Workload::Create => "Create AES-256 key (durable)",
             Workload::Cycle => "Create+Get+Destroy AES-256 (one op = 3 requests)",
             Workload::Get => "Get AES-256 key",
             Workload::Encrypt => "Encrypt 1 KiB AES-256-CBC",
@@ -225,6 +235,7 @@ fn one_op(
     }
     let conn = c.as_mut().expect("connected above");
     let r = match w {
+        Workload::Create => call(conn, &reqs.create).map(|_| ()),
         Workload::Cycle => cycle(conn, reqs),
         Workload::Get => call(conn, &reqs.get).map(|_| ()),
         Workload::Encrypt => call(conn, &reqs.encrypt).map(|_| ()),
