@@ -315,20 +315,21 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
 }
 
 /// The EC curve a key pair request names: Recommended Curve in Cryptographic Domain
-/// Parameters, or the Cryptographic Length.
+/// Parameters (the curves of `key_formats::CURVES`), or else the Cryptographic Length (the
+/// NIST curve of that size).
 fn ec_params(attrs: &[Attribute]) -> Result<&'static [u8]> {
     use softhsm::crypto::Curve;
-    // Recommended Curve: P-256 = 3, P-384 = 4, P-521 = 5 (KMIP 1.4 §9.1.3.2.5).
     let curve = attributes::first(attrs, "Cryptographic Domain Parameters")
         .and_then(|d| d.find(Tag::RECOMMENDED_CURVE))
         .and_then(Ttlv::as_enum);
     let c = match (curve, int_attr(attrs, "Cryptographic Length")) {
-        (Some(3), _) | (None, Some(256)) => Curve::P256,
-        (Some(4), _) | (None, Some(384)) => Curve::P384,
-        (Some(5), _) | (None, Some(521)) => Curve::P521,
-        _ => return Err(KmipError::unsupported("this elliptic curve")),
+        (Some(rc), _) => crate::key_formats::curve_of(crate::ttlv::enums::RecommendedCurve(rc)),
+        (None, Some(256)) => Some(Curve::P256),
+        (None, Some(384)) => Some(Curve::P384),
+        (None, Some(521)) => Some(Curve::P521),
+        _ => None,
     };
-    Ok(c.oid_der())
+    Ok(c.ok_or_else(|| KmipError::unsupported("this elliptic curve"))?.oid_der())
 }
 
 /// Create Key Pair: an RSA or EC key pair, linked to each other.
