@@ -3,7 +3,8 @@
 //! - [`ttlv`]: the TTLV codec (binary, XML and JSON encodings over one tree). No I/O, no tokio.
 //! - [`message`], [`attributes`], [`objects`], [`ops`], [`dispatch`]: KMIP 1.0–2.1 requests
 //!   answered against the keystore ([`dispatch::Kmip`] is the request handler);
-//!   [`key_formats`] reads and writes the key formats of asymmetric keys.
+//!   [`key_formats`] reads and writes the key formats of asymmetric keys, [`certificates`]
+//!   derives a certificate's attributes from its DER.
 //! - [`server`], [`tls`], [`clients`], [`login`]: the mutual-TLS listener (tokio + rustls), the
 //!   client-to-token map and the server's token logins; [`devca`] makes development certificates;
 //!   [`client`] is a small blocking client for tests, the vector replay and the benchmark.
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attributes;
+pub mod certificates;
 pub mod client;
 pub mod clients;
 pub mod devca;

@@ -262,6 +262,16 @@ pub fn get(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         .and_then(Ttlv::as_enum)
         .map(Kft);
     let value = object_value(ctx, &m, format)?;
+    // Fresh (KMIP 1.4 §3.34, 2.1 §4.18): the object has not yet been served to a client.
+    if m.first("Fresh").and_then(Ttlv::as_bool) == Some(true) {
+        let mut a = m.stored_attrs();
+        a.retain(|x| x.name != "Fresh");
+        a.push(crate::attributes::Attribute::new(
+            crate::attributes::by_name("Fresh").expect("in table"),
+            crate::ttlv::Value::Boolean(false),
+        ));
+        ctx.save(&m, a)?;
+    }
     ctx.placeholder = Some(uid.clone());
     Ok(vec![
         Ttlv::enumeration(Tag::OBJECT_TYPE, m.object_type.0),

@@ -333,6 +333,8 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         let format = match ot {
             ObjectType::SYMMETRIC_KEY => Kft::RAW.0,
             ObjectType::PRIVATE_KEY | ObjectType::PUBLIC_KEY => key_block(object)?.format.0,
+            // The certificate's DER as registered.
+            ObjectType::CERTIFICATE => Kft::RAW.0,
             _ => Kft::OPAQUE.0,
         };
         attrs.push(super::create::digest_attr(v, format));
