@@ -70,13 +70,17 @@ const NAMES: &[&str] = &[
 /// Whether `name` is an attribute derived from a certificate's value.
 pub fn is_certificate_attr(name: &str) -> bool {
     NAMES.contains(&name)
-        || ["Certificate Subject ", "Certificate Issuer "]
-            .iter()
-            .any(|p| name.strip_prefix(p).is_some_and(|f| DN_FIELDS.iter().any(|(_, s)| *s == f)))
+        || ["Certificate Subject ", "Certificate Issuer "].iter().any(|p| {
+            name.strip_prefix(p)
+                .is_some_and(|f| DN_FIELDS.iter().any(|(_, s)| *s == f))
+        })
 }
 
 fn attr(name: &str, value: Value) -> Attribute {
-    Attribute::new(by_name(name).expect("certificate attributes are in the table"), value)
+    Attribute::new(
+        by_name(name).expect("certificate attributes are in the table"),
+        value,
+    )
 }
 
 /// The certified key's algorithm and length in bits, from its SubjectPublicKeyInfo.
@@ -122,7 +126,10 @@ pub fn derived_attrs(der: &[u8]) -> Vec<Attribute> {
     };
     let mut out = vec![
         attr("Certificate Type", Value::Enumeration(1)), // X.509
-        attr("Certificate Length", Value::Integer(der.len().min(i32::MAX as usize) as i32)),
+        attr(
+            "Certificate Length",
+            Value::Integer(der.len().min(i32::MAX as usize) as i32),
+        ),
         attr(
             "X.509 Certificate Identifier",
             Value::Structure(vec![

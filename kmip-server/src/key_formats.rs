@@ -210,8 +210,8 @@ pub fn ec_private_attrs(curve: Curve, d: &[u8], point: Option<&[u8]>) -> Result<
 
 /// An EC public key's attributes; the point must lie on the curve.
 pub fn ec_public_attrs(curve: Curve, point: &[u8]) -> Result<Raw> {
-    let key = EcPublicKey::from_point(curve, point)
-        .map_err(|_| invalid_key("the point is not on the curve"))?;
+    let key =
+        EcPublicKey::from_point(curve, point).map_err(|_| invalid_key("the point is not on the curve"))?;
     Ok(vec![
         (ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_EC)),
         (ck::CKA_EC_PARAMS, curve.oid_der().to_vec()),
@@ -252,8 +252,11 @@ pub fn ec_public(format: Kft, material: &Ttlv, domain: Option<Curve>) -> Result<
         return ec_public_attrs(curve_field(material)?, q);
     }
     if format == Kft::RAW {
-        let q = material.as_bytes().ok_or_else(|| invalid_key("not an EC point"))?;
-        let curve = domain.ok_or_else(|| KmipError::missing("Recommended Curve (Cryptographic Domain Parameters)"))?;
+        let q = material
+            .as_bytes()
+            .ok_or_else(|| invalid_key("not an EC point"))?;
+        let curve = domain
+            .ok_or_else(|| KmipError::missing("Recommended Curve (Cryptographic Domain Parameters)"))?;
         return ec_public_attrs(curve, q);
     }
     Err(unsupported_format())
@@ -395,7 +398,8 @@ fn encode_failure() -> KmipError {
 pub fn ec_private_material(format: Kft, params: &[u8], d: &[u8]) -> Result<Ttlv> {
     use softhsm::crypto::{private_key_to_pkcs8, PrivateKeyRef};
     let curve = curve_from_oid(params)?;
-    let key = EcPrivateKey::from_scalar(curve, d).map_err(|_| KmipError::illegal("stored EC key is invalid"))?;
+    let key =
+        EcPrivateKey::from_scalar(curve, d).map_err(|_| KmipError::illegal("stored EC key is invalid"))?;
     if format == Kft::PKCS_8 {
         let p8 = private_key_to_pkcs8(&PrivateKeyRef::Ec(&key)).map_err(|_| encode_failure())?;
         return Ok(Ttlv::bytes(Tag::KEY_MATERIAL, p8.to_vec()));
@@ -420,7 +424,10 @@ pub fn ec_private_material(format: Kft, params: &[u8], d: &[u8]) -> Result<Ttlv>
 /// An EC public key (`CKA_EC_PARAMS`, the uncompressed point) as Key Material in `format`.
 pub fn ec_public_material(format: Kft, params: &[u8], point: &[u8]) -> Result<Ttlv> {
     if format == Kft::X_509 {
-        return Ok(Ttlv::bytes(Tag::KEY_MATERIAL, softhsm::der::spki_ec(params, point)));
+        return Ok(Ttlv::bytes(
+            Tag::KEY_MATERIAL,
+            softhsm::der::spki_ec(params, point),
+        ));
     }
     if format == Kft::RAW {
         return Ok(Ttlv::bytes(Tag::KEY_MATERIAL, point.to_vec()));
@@ -501,7 +508,11 @@ mod tests {
         let key = EcPrivateKey::generate(Curve::P384).unwrap();
         let oid = Curve::P384.oid_der();
         let want = ec_private_attrs(Curve::P384, &key.scalar(), None).unwrap();
-        for f in [Kft::EC_PRIVATE_KEY, Kft::TRANSPARENT_EC_PRIVATE_KEY, Kft::TRANSPARENT_ECDH_PRIVATE_KEY] {
+        for f in [
+            Kft::EC_PRIVATE_KEY,
+            Kft::TRANSPARENT_EC_PRIVATE_KEY,
+            Kft::TRANSPARENT_ECDH_PRIVATE_KEY,
+        ] {
             let m = ec_private_material(f, oid, &key.scalar()).unwrap();
             assert_eq!(ec_private(f, &m, None).unwrap(), want, "{f:?}");
         }

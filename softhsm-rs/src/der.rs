@@ -184,13 +184,16 @@ fn read_dsa_algorithm(b: &[u8]) -> Option<([Vec<u8>; 3], &[u8])> {
     Some((read_dss_parms(params)?, rest))
 }
 
+/// DSA domain parameters `[p, q, g]` as big-endian magnitudes.
+pub type DssParms = [Vec<u8>; 3];
+
 /// SubjectPublicKeyInfo of a DSA key (RFC 3279 §2.3.2): `y` as an INTEGER in the BIT STRING.
 pub fn spki_dsa(p: &[u8], q: &[u8], g: &[u8], y: &[u8]) -> Vec<u8> {
     seq(&[&seq(&[OID_DSA, &dss_parms(p, q, g)]), &bit_string(&uint(y))])
 }
 
 /// `([p, q, g], y)` of a DSA SubjectPublicKeyInfo; `None` for anything else.
-pub fn dsa_spki_parts(der: &[u8]) -> Option<([Vec<u8>; 3], Vec<u8>)> {
+pub fn dsa_spki_parts(der: &[u8]) -> Option<(DssParms, Vec<u8>)> {
     let (0x30, body, []) = read_tlv(der)? else {
         return None;
     };
@@ -211,12 +214,16 @@ pub fn dsa_spki_parts(der: &[u8]) -> Option<([Vec<u8>; 3], Vec<u8>)> {
 pub fn pkcs8_dsa(p: &[u8], q: &[u8], g: &[u8], x: &[u8]) -> Zeroizing<Vec<u8>> {
     let key = Zeroizing::new(uint(x));
     let wrapped = Zeroizing::new(octet_string(&key));
-    Zeroizing::new(seq(&[&[0x02, 0x01, 0x00], &seq(&[OID_DSA, &dss_parms(p, q, g)]), &wrapped]))
+    Zeroizing::new(seq(&[
+        &[0x02, 0x01, 0x00],
+        &seq(&[OID_DSA, &dss_parms(p, q, g)]),
+        &wrapped,
+    ]))
 }
 
 /// `([p, q, g], x)` of a DSA PKCS#8 PrivateKeyInfo (version 0, no attributes); `None` for
 /// anything else.
-pub fn dsa_pkcs8_parts(der: &[u8]) -> Option<([Vec<u8>; 3], Zeroizing<Vec<u8>>)> {
+pub fn dsa_pkcs8_parts(der: &[u8]) -> Option<(DssParms, Zeroizing<Vec<u8>>)> {
     let (0x30, body, []) = read_tlv(der)? else {
         return None;
     };
@@ -365,7 +372,10 @@ mod tests {
     fn dsa_spki_and_pkcs8_round_trip() {
         let (p, q, g) = (vec![0x80, 1], vec![0x7F], vec![0, 0, 2]);
         let spki = spki_dsa(&p, &q, &g, &[0x90]);
-        assert_eq!(dsa_spki_parts(&spki), Some(([p.clone(), q.clone(), vec![2]], vec![0x90])));
+        assert_eq!(
+            dsa_spki_parts(&spki),
+            Some(([p.clone(), q.clone(), vec![2]], vec![0x90]))
+        );
         assert_eq!(dsa_spki_parts(&spki[..spki.len() - 1]), None, "truncated");
         let p8 = pkcs8_dsa(&p, &q, &g, &[5]);
         let (params, x) = dsa_pkcs8_parts(&p8).unwrap();

@@ -329,7 +329,8 @@ fn ec_params(attrs: &[Attribute]) -> Result<&'static [u8]> {
         (None, Some(521)) => Some(Curve::P521),
         _ => None,
     };
-    Ok(c.ok_or_else(|| KmipError::unsupported("this elliptic curve"))?.oid_der())
+    Ok(c.ok_or_else(|| KmipError::unsupported("this elliptic curve"))?
+        .oid_der())
 }
 
 /// Create Key Pair: an RSA or EC key pair, linked to each other.

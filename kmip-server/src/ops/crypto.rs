@@ -466,7 +466,10 @@ fn sign_mechanism(p: &Params, m: &Managed, digested: bool) -> Result<(Mechanism,
             if digested {
                 return Ok((Mechanism::new(ck::CKM_ECDSA), None));
             }
-            Ok((Mechanism::new(hash_row(hash.unwrap_or(HashAlg::SHA_256))?.6), None))
+            Ok((
+                Mechanism::new(hash_row(hash.unwrap_or(HashAlg::SHA_256))?.6),
+                None,
+            ))
         }
         _ => Err(KmipError::new(
             ResultReason::INVALID_FIELD,

@@ -9,8 +9,8 @@ use crate::objects::{self, class_of, RSA_PRIVATE_TAGS};
 use crate::ttlv::enums::{CryptographicAlgorithm as Alg, KeyFormatType as Kft, ObjectType};
 use crate::ttlv::{Tag, Ttlv, Value};
 use cryptoki_sys as ck;
-use softhsm::crypto::Curve;
 use softhsm::attr::enc_ulong;
+use softhsm::crypto::Curve;
 use softhsm::mechanism::ops::RSA_PRIVATE_ATTRS;
 use zeroize::Zeroizing;
 
@@ -101,10 +101,15 @@ fn pkcs8_private(der: &[u8], raw: &mut Raw) -> Result<()> {
             raw.push((ck::CKA_EC_PARAMS, softhsm::der::OID_ED25519.to_vec()));
             raw.push((ck::CKA_VALUE, seed.to_vec()));
         }
-        _ if softhsm::der::dsa_pkcs8_parts(der).is_some() => {
-            raw.extend(kf::dsa_private(Kft::PKCS_8, &Ttlv::bytes(Tag::KEY_MATERIAL, der.to_vec()))?)
+        _ if softhsm::der::dsa_pkcs8_parts(der).is_some() => raw.extend(kf::dsa_private(
+            Kft::PKCS_8,
+            &Ttlv::bytes(Tag::KEY_MATERIAL, der.to_vec()),
+        )?),
+        _ => {
+            return Err(KmipError::invalid(
+                "Key Material (not a supported PKCS#8 private key)",
+            ))
         }
-        _ => return Err(KmipError::invalid("Key Material (not a supported PKCS#8 private key)")),
     }
     Ok(())
 }
@@ -112,7 +117,10 @@ fn pkcs8_private(der: &[u8], raw: &mut Raw) -> Result<()> {
 fn private_key(kb: &KeyBlock<'_>, domain: Option<Curve>, raw: &mut Raw) -> Result<()> {
     match kb.format {
         Kft::PKCS_1 => {
-            let der = kb.material.as_bytes().ok_or_else(|| KmipError::invalid("Key Material"))?;
+            let der = kb
+                .material
+                .as_bytes()
+                .ok_or_else(|| KmipError::invalid("Key Material"))?;
             let c = rsa_private_components(der)?;
             raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
             for (ty, v) in softhsm::mechanism::ops::rsa_attr_values(&c) {
@@ -121,7 +129,10 @@ fn private_key(kb: &KeyBlock<'_>, domain: Option<Curve>, raw: &mut Raw) -> Resul
             Ok(())
         }
         Kft::PKCS_8 => {
-            let der = kb.material.as_bytes().ok_or_else(|| KmipError::invalid("Key Material"))?;
+            let der = kb
+                .material
+                .as_bytes()
+                .ok_or_else(|| KmipError::invalid("Key Material"))?;
             pkcs8_private(der, raw)
         }
         Kft::TRANSPARENT_RSA_PRIVATE_KEY => {
@@ -213,8 +224,8 @@ fn spki(der: &[u8], raw: &mut Raw) -> Result<()> {
         "1.2.840.10045.2.1" => {
             let params = info.algorithm.parameters.as_ref().ok_or_else(bad)?;
             let oid = params.to_der().map_err(|_| bad())?;
-            let curve = Curve::from_oid_der(&oid)
-                .ok_or_else(|| KmipError::unsupported("this elliptic curve"))?;
+            let curve =
+                Curve::from_oid_der(&oid).ok_or_else(|| KmipError::unsupported("this elliptic curve"))?;
             raw.extend(kf::ec_public_attrs(curve, key)?);
         }
         "1.2.840.10040.4.1" => raw.extend(kf::dsa_public(
