@@ -57,6 +57,9 @@ macro_rules! attr_table {
 const N: Option<Version> = None;
 const GONE_IN_2: Option<Version> = Some(V2_0);
 
+// The Certificate Subject/Issuer field attributes (CN, O, …) have their tags in KMIP 1.4
+// (0x420108–0x42011F), and the 1.4 test cases (TC-CERTATTR-1-14) expect them from a 1.4 server.
+
 attr_table! {
     "Unique Identifier", UNIQUE_IDENTIFIER, V1_0, N, SERVER | KEEP;
     "Name", NAME, V1_0, N, MULTI;
@@ -114,7 +117,30 @@ attr_table! {
     "Protection Storage Mask", PROTECTION_STORAGE_MASK, V2_0, N, INITIAL;
     "Quantum Safe", QUANTUM_SAFE, V2_0, N, 0;
     "Short Unique Identifier", SHORT_UNIQUE_IDENTIFIER, V2_0, N, SERVER | KEEP;
-    "Certificate Subject CN", CERTIFICATE_SUBJECT_CN, V2_0, N, SERVER | KEEP;
+    "Certificate Subject CN", CERTIFICATE_SUBJECT_CN, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject O", CERTIFICATE_SUBJECT_O, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject OU", CERTIFICATE_SUBJECT_OU, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject Email", CERTIFICATE_SUBJECT_EMAIL, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject C", CERTIFICATE_SUBJECT_C, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject ST", CERTIFICATE_SUBJECT_ST, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject L", CERTIFICATE_SUBJECT_L, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject UID", CERTIFICATE_SUBJECT_UID, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject Serial Number", CERTIFICATE_SUBJECT_SERIAL_NUMBER, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject Title", CERTIFICATE_SUBJECT_TITLE, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject DC", CERTIFICATE_SUBJECT_DC, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Subject DN Qualifier", CERTIFICATE_SUBJECT_DN_QUALIFIER, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer CN", CERTIFICATE_ISSUER_CN, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer O", CERTIFICATE_ISSUER_O, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer OU", CERTIFICATE_ISSUER_OU, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer Email", CERTIFICATE_ISSUER_EMAIL, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer C", CERTIFICATE_ISSUER_C, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer ST", CERTIFICATE_ISSUER_ST, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer L", CERTIFICATE_ISSUER_L, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer UID", CERTIFICATE_ISSUER_UID, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer Serial Number", CERTIFICATE_ISSUER_SERIAL_NUMBER, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer Title", CERTIFICATE_ISSUER_TITLE, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer DC", CERTIFICATE_ISSUER_DC, V1_4, N, SERVER | KEEP | MULTI;
+    "Certificate Issuer DN Qualifier", CERTIFICATE_ISSUER_DN_QUALIFIER, V1_4, N, SERVER | KEEP | MULTI;
     "NIST Key Type", NIST_KEY_TYPE, V2_0, N, 0;
     "Rotate Date", ROTATE_DATE, V2_1, N, 0;
     "Rotate Generation", ROTATE_GENERATION, V2_1, N, SERVER;

@@ -225,7 +225,7 @@ pub fn is_derived(name: &str) -> bool {
             | "Always Sensitive"
             | "Never Extractable"
             | "Key Value Present"
-    )
+    ) || crate::certificates::is_certificate_attr(name)
 }
 
 /// A Link attribute of type `ty` to object `to` (KMIP 1.4 §3.35, 2.1 §4.30).
@@ -371,6 +371,13 @@ impl Ctx<'_> {
                 a.push(Attribute::new(def("Cryptographic Length"), Value::Integer(bits)));
             }
         }
+        if class == ck::CKO_CERTIFICATE {
+            // A certificate's value is public: its attributes come from it on every read.
+            let der = self.kmip.hsm.get_attributes(self.session, h, &[ck::CKA_VALUE])?;
+            if let Some(der) = der.first().and_then(value) {
+                a.extend(crate::certificates::derived_attrs(der));
+            }
+        }
         if attributes::first(&stored, "Cryptographic Usage Mask").is_none()
             && matches!(
                 class,
@@ -411,6 +418,16 @@ impl Ctx<'_> {
                 ("Never Extractable", ck::CKA_NEVER_EXTRACTABLE),
             ] {
                 a.push(Attribute::new(def(name), Value::Boolean(flag(ty))));
+            }
+        } else if class == ck::CKO_CERTIFICATE {
+            // KMIP gives these to every object; a certificate is public, never sensitive.
+            for (name, v) in [
+                ("Sensitive", false),
+                ("Always Sensitive", false),
+                ("Extractable", true),
+                ("Never Extractable", false),
+            ] {
+                a.push(Attribute::new(def(name), Value::Boolean(v)));
             }
         }
         let has_names = stored.iter().any(|x| x.name == "Name");

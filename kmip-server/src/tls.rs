@@ -432,7 +432,7 @@ pub fn certificate_identity(der: &[u8]) -> Result<(String, Option<String>), Stri
 }
 
 /// The text of a DirectoryString-like value (UTF8, Printable, IA5 or Teletex string).
-fn directory_string(v: &x509_cert::der::Any) -> Option<String> {
+pub(crate) fn directory_string(v: &x509_cert::der::Any) -> Option<String> {
     use x509_cert::der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
     use x509_cert::der::{Tag, Tagged};
     Some(match v.tag() {

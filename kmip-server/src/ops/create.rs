@@ -320,33 +320,23 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     ])
 }
 
-/// KMIP Recommended Curve (1.4 §9.1.3.2.5) → the core's curve, for the curves the core has.
-const CURVES: &[(RecommendedCurve, softhsm::crypto::Curve)] = &[
-    (RecommendedCurve::P_256, softhsm::crypto::Curve::P256),
-    (RecommendedCurve::P_384, softhsm::crypto::Curve::P384),
-    (RecommendedCurve::P_521, softhsm::crypto::Curve::P521),
-    (RecommendedCurve::SECP256_K1, softhsm::crypto::Curve::Secp256k1),
-];
-
 /// The EC curve a key pair request names: Recommended Curve in Cryptographic Domain
-/// Parameters, or else the Cryptographic Length (a NIST prime curve).
+/// Parameters (the curves of `key_formats::CURVES`), or else the Cryptographic Length (the
+/// NIST curve of that size).
 fn ec_params(attrs: &[Attribute]) -> Result<&'static [u8]> {
     use softhsm::crypto::Curve;
     let curve = attributes::first(attrs, "Cryptographic Domain Parameters")
         .and_then(|d| d.find(Tag::RECOMMENDED_CURVE))
-        .and_then(Ttlv::as_enum)
-        .map(RecommendedCurve);
-    let c = match curve {
-        Some(rc) => CURVES.iter().find(|(k, _)| *k == rc).map(|(_, c)| *c),
-        None => match int_attr(attrs, "Cryptographic Length") {
-            Some(256) => Some(Curve::P256),
-            Some(384) => Some(Curve::P384),
-            Some(521) => Some(Curve::P521),
-            _ => None,
-        },
+        .and_then(Ttlv::as_enum);
+    let c = match (curve, int_attr(attrs, "Cryptographic Length")) {
+        (Some(rc), _) => crate::key_formats::curve_of(RecommendedCurve(rc)),
+        (None, Some(256)) => Some(Curve::P256),
+        (None, Some(384)) => Some(Curve::P384),
+        (None, Some(521)) => Some(Curve::P521),
+        _ => None,
     };
-    let c = c.ok_or_else(|| KmipError::unsupported("this elliptic curve"))?;
-    Ok(c.oid_der())
+    Ok(c.ok_or_else(|| KmipError::unsupported("this elliptic curve"))?
+        .oid_der())
 }
 
 /// Create Key Pair: an RSA or EC key pair, linked to each other.

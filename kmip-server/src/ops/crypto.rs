@@ -407,8 +407,11 @@ pub fn decrypt(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     cipher(ctx, payload, false)
 }
 
-/// The signature mechanism for key `m`.
-fn sign_mechanism(p: &Params, m: &Managed, digested: bool) -> Result<Mechanism> {
+/// The signature mechanism for key `m`, and for PKCS#1 v1.5 over Digested Data (KMIP 1.4
+/// §4.31) the DigestInfo prefix to put before the digest: with a Hashing Algorithm the server
+/// builds the DigestInfo (RFC 8017 §9.2) and the digest must have that hash's length; without
+/// one the Digested Data is signed as given, as `CKM_RSA_PKCS` does (a caller-built DigestInfo).
+fn sign_mechanism(p: &Params, m: &Managed, digested: bool) -> Result<(Mechanism, Option<DigestInfo>)> {
     let from_dsa = |d: Dsa| -> Option<(Option<HashAlg>, bool)> {
         Some(match d {
             Dsa::SHA_1_WITH_RSA_ENCRYPTION | Dsa::ECDSA_WITH_SHA_1 => (Some(HashAlg::SHA_1), false),
@@ -432,31 +435,53 @@ fn sign_mechanism(p: &Params, m: &Managed, digested: bool) -> Result<Mechanism> 
             let h = hash_row(hash.unwrap_or(HashAlg::SHA_256))?;
             if pss {
                 let mgf = hash_row(p.mgf_hash.unwrap_or(h.0))?;
-                return Ok(Mechanism {
+                let mech = Mechanism {
                     mech: if digested { ck::CKM_RSA_PKCS_PSS } else { h.5 },
                     param: Param::Pss {
                         hash: h.1,
                         mgf: mgf.2,
                         salt_len: p.salt_len.unwrap_or(h.7 as u64),
                     },
-                });
+                };
+                return Ok((mech, None));
             }
             if digested {
-                return Err(bad_params("PKCS#1 v1.5 over a digest (send Data instead)"));
+                let info = match hash {
+                    Some(hash) => {
+                        let h = hash_row(hash)?;
+                        let core = softhsm::mechanism::ops::hash_of(h.1)
+                            .ok_or_else(|| bad_params("this Hashing Algorithm over a digest"))?;
+                        Some(DigestInfo {
+                            prefix: core.digest_info_prefix(),
+                            len: h.7,
+                        })
+                    }
+                    None => None,
+                };
+                return Ok((Mechanism::new(ck::CKM_RSA_PKCS), info));
             }
-            Ok(Mechanism::new(h.4))
+            Ok((Mechanism::new(h.4), None))
         }
         Some(ck::CKK_EC) => {
             if digested {
-                return Ok(Mechanism::new(ck::CKM_ECDSA));
+                return Ok((Mechanism::new(ck::CKM_ECDSA), None));
             }
-            Ok(Mechanism::new(hash_row(hash.unwrap_or(HashAlg::SHA_256))?.6))
+            Ok((
+                Mechanism::new(hash_row(hash.unwrap_or(HashAlg::SHA_256))?.6),
+                None,
+            ))
         }
         _ => Err(KmipError::new(
             ResultReason::INVALID_FIELD,
             "the key's algorithm does not sign",
         )),
     }
+}
+
+/// The DER DigestInfo prefix of a hash and that hash's output length.
+struct DigestInfo {
+    prefix: &'static [u8],
+    len: usize,
 }
 
 fn sign_input(payload: &Ttlv) -> Result<(Vec<u8>, bool)> {
@@ -466,13 +491,26 @@ fn sign_input(payload: &Ttlv) -> Result<(Vec<u8>, bool)> {
     Ok((data(payload)?.to_vec(), false))
 }
 
+/// Digested Data inside its DigestInfo, when the server builds one.
+fn with_digest_info(input: Vec<u8>, info: Option<DigestInfo>) -> Result<Vec<u8>> {
+    let Some(info) = info else { return Ok(input) };
+    if input.len() != info.len {
+        return Err(KmipError::new(
+            ResultReason::INVALID_FIELD,
+            "Digested Data does not have the length of the Hashing Algorithm's digest",
+        ));
+    }
+    Ok([info.prefix, &input].concat())
+}
+
 pub fn sign(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     single_part_only(payload)?;
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     check_use_dates(&m, true)?;
     let (input, digested) = sign_input(payload)?;
-    let mech = sign_mechanism(&params(payload, &m), &m, digested)?;
+    let (mech, info) = sign_mechanism(&params(payload, &m), &m, digested)?;
+    let input = with_digest_info(input, info)?;
     super::limits::consume(ctx, &m, input.len())?;
     let hsm = &ctx.kmip.hsm;
     hsm.sign_init(ctx.session, &mech, m.handle)?;
@@ -502,7 +540,8 @@ pub fn signature_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
         .and_then(Ttlv::as_bytes)
         .ok_or_else(|| KmipError::missing("Signature Data"))?;
     let p = params(payload, &m);
-    let mech = sign_mechanism(&p, &m, digested)?;
+    let (mech, info) = sign_mechanism(&p, &m, digested)?;
+    let input = with_digest_info(input, info)?;
     let hsm = &ctx.kmip.hsm;
     hsm.verify_init(ctx.session, &mech, m.handle)?;
     let mut v = validity(hsm.verify(ctx.session, &input, sig))?;
@@ -528,6 +567,18 @@ pub fn signature_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
             };
             hsm.verify_init(ctx.session, &alt, m.handle)?;
             v = validity(hsm.verify(ctx.session, &input, sig))?;
+        }
+    }
+    // ECDSA signatures travel as PKCS#11's r || s or, from most KMIP clients, as the DER
+    // ECDSA-Sig-Value of X9.62 (RFC 3279 §2.2.3): accept both.
+    if let (ValidityIndicator::INVALID, Some(ck::CKK_EC)) = (v, m.key_type) {
+        let n = m
+            .first("Cryptographic Length")
+            .and_then(Ttlv::as_int)
+            .map_or(0, |b| (b.max(0) as usize).div_ceil(8));
+        if let Some(raw) = softhsm::der::ecdsa_sig_to_raw(sig, n) {
+            hsm.verify_init(ctx.session, &mech, m.handle)?;
+            v = validity(hsm.verify(ctx.session, &input, &raw))?;
         }
     }
     ctx.placeholder = Some(uid.clone());

@@ -4,6 +4,7 @@
 
 use super::Ctx;
 use crate::error::{KmipError, Result};
+use crate::key_formats::{self as kf, big};
 use crate::objects::{Managed, RSA_PRIVATE_TAGS};
 use crate::ttlv::enums::{KeyFormatType as Kft, ObjectType, ResultReason, State};
 use crate::ttlv::{Tag, Ttlv};
@@ -90,15 +91,6 @@ fn rsa_private(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
     Ok(Ttlv::bytes(Tag::KEY_MATERIAL, der))
 }
 
-/// A big-endian unsigned integer as a positive two's-complement Big Integer.
-fn big(b: &[u8]) -> Vec<u8> {
-    let mut v = b.to_vec();
-    if v.first().is_some_and(|x| x & 0x80 != 0) {
-        v.insert(0, 0);
-    }
-    crate::ttlv::binary::big_integer_wire_bytes(&v)
-}
-
 fn rsa_public(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
     let v = values(ctx, m, &[ck::CKA_MODULUS, ck::CKA_PUBLIC_EXPONENT])?;
     match format {
@@ -123,28 +115,39 @@ fn rsa_public(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
 
 fn ec_public(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
     let v = values(ctx, m, &[ck::CKA_EC_PARAMS, ck::CKA_EC_POINT])?;
-    let point = softhsm::der::octet_string_inner(&v[1]).unwrap_or(&v[1]).to_vec();
-    match format {
-        Kft::TRANSPARENT_EC_PUBLIC_KEY => Ok(Ttlv::structure(
-            Tag::KEY_MATERIAL,
-            vec![Ttlv::bytes(Tag::Q_STRING, point)],
-        )),
-        _ => Ok(Ttlv::bytes(
-            Tag::KEY_MATERIAL,
-            softhsm::der::spki_ec(&v[0], &point),
-        )),
-    }
+    let point = softhsm::der::octet_string_inner(&v[1]).unwrap_or(&v[1]);
+    kf::ec_public_material(format, &v[0], point)
 }
 
-fn ec_private(ctx: &Ctx<'_>, m: &Managed) -> Result<Ttlv> {
-    use softhsm::crypto::{private_key_to_pkcs8, Curve, EcPrivateKey, PrivateKeyRef};
+fn ec_private(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
     let v = values(ctx, m, &[ck::CKA_EC_PARAMS, ck::CKA_VALUE])?;
-    let curve = Curve::from_oid_der(&v[0]).ok_or_else(|| KmipError::unsupported("this curve"))?;
-    let key = EcPrivateKey::from_scalar(curve, &v[1])
-        .map_err(|_| KmipError::illegal("stored EC key is invalid"))?;
-    let p8 = private_key_to_pkcs8(&PrivateKeyRef::Ec(&key))
-        .map_err(|_| KmipError::illegal("the EC key does not encode"))?;
-    Ok(Ttlv::bytes(Tag::KEY_MATERIAL, p8.to_vec()))
+    kf::ec_private_material(format, &v[0], &v[1])
+}
+
+/// The material of an asymmetric key in `format` (one of its row's offered formats).
+fn asymmetric(ctx: &Ctx<'_>, m: &Managed, format: Kft) -> Result<Ttlv> {
+    let private = m.class == ck::CKO_PRIVATE_KEY;
+    match (m.key_type, private) {
+        (Some(ck::CKK_RSA), true) => rsa_private(ctx, m, format),
+        (Some(ck::CKK_RSA), false) => rsa_public(ctx, m, format),
+        (Some(ck::CKK_EC), true) => ec_private(ctx, m, format),
+        (Some(ck::CKK_EC), false) => ec_public(ctx, m, format),
+        (Some(ck::CKK_DSA), _) => {
+            let v = values(
+                ctx,
+                m,
+                &[ck::CKA_PRIME, ck::CKA_SUBPRIME, ck::CKA_BASE, ck::CKA_VALUE],
+            )?;
+            let v: [Zeroizing<Vec<u8>>; 4] = v.try_into().map_err(|_| KmipError::illegal("DSA key"))?;
+            kf::dsa_material(format, &v)
+        }
+        (Some(ck::CKK_DH), _) => {
+            let v = values(ctx, m, &[ck::CKA_PRIME, ck::CKA_BASE, ck::CKA_VALUE])?;
+            let v: [Zeroizing<Vec<u8>>; 3] = v.try_into().map_err(|_| KmipError::illegal("DH key"))?;
+            kf::dh_material(format, &v)
+        }
+        _ => Err(kf::unsupported_format()),
+    }
 }
 
 /// The object value of `m` in `format` (None: the type's default format).
@@ -212,45 +215,21 @@ pub fn object_value(ctx: &Ctx<'_>, m: &Managed, format: Option<Kft>) -> Result<T
                 ],
             )
         }
-        ObjectType::PRIVATE_KEY => {
-            let (f, material) = match m.key_type {
-                Some(ck::CKK_RSA) => {
-                    let f = format.unwrap_or(Kft::PKCS_1);
-                    if ![Kft::PKCS_1, Kft::PKCS_8, Kft::TRANSPARENT_RSA_PRIVATE_KEY].contains(&f) {
-                        return Err(unsupported());
-                    }
-                    (f, rsa_private(ctx, m, f)?)
-                }
-                Some(ck::CKK_EC) => {
-                    let f = format.unwrap_or(Kft::PKCS_8);
-                    if f != Kft::PKCS_8 {
-                        return Err(unsupported());
-                    }
-                    (f, ec_private(ctx, m)?)
-                }
-                _ => return Err(unsupported()),
+        ObjectType::PRIVATE_KEY | ObjectType::PUBLIC_KEY => {
+            let row = m
+                .key_type
+                .and_then(|kt| kf::get_formats(m.class, kt))
+                .ok_or_else(unsupported)?;
+            let f = format.unwrap_or(row.default);
+            if !row.offered.contains(&f) {
+                return Err(unsupported());
+            }
+            let tag = if m.class == ck::CKO_PRIVATE_KEY {
+                Tag::PRIVATE_KEY
+            } else {
+                Tag::PUBLIC_KEY
             };
-            Ttlv::structure(Tag::PRIVATE_KEY, vec![key_block(f, material, m)])
-        }
-        ObjectType::PUBLIC_KEY => {
-            let (f, material) = match m.key_type {
-                Some(ck::CKK_RSA) => {
-                    let f = format.unwrap_or(Kft::PKCS_1);
-                    if ![Kft::PKCS_1, Kft::X_509, Kft::TRANSPARENT_RSA_PUBLIC_KEY].contains(&f) {
-                        return Err(unsupported());
-                    }
-                    (f, rsa_public(ctx, m, f)?)
-                }
-                Some(ck::CKK_EC) => {
-                    let f = format.unwrap_or(Kft::X_509);
-                    if ![Kft::X_509, Kft::TRANSPARENT_EC_PUBLIC_KEY].contains(&f) {
-                        return Err(unsupported());
-                    }
-                    (f, ec_public(ctx, m, f)?)
-                }
-                _ => return Err(unsupported()),
-            };
-            Ttlv::structure(Tag::PUBLIC_KEY, vec![key_block(f, material, m)])
+            Ttlv::structure(tag, vec![key_block(f, asymmetric(ctx, m, f)?, m)])
         }
         _ => return Err(unsupported()),
     })
@@ -283,6 +262,16 @@ pub fn get(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         .and_then(Ttlv::as_enum)
         .map(Kft);
     let value = object_value(ctx, &m, format)?;
+    // Fresh (KMIP 1.4 §3.34, 2.1 §4.18): the object has not yet been served to a client.
+    if m.first("Fresh").and_then(Ttlv::as_bool) == Some(true) {
+        let mut a = m.stored_attrs();
+        a.retain(|x| x.name != "Fresh");
+        a.push(crate::attributes::Attribute::new(
+            crate::attributes::by_name("Fresh").expect("in table"),
+            crate::ttlv::Value::Boolean(false),
+        ));
+        ctx.save(&m, a)?;
+    }
     ctx.placeholder = Some(uid.clone());
     Ok(vec![
         Ttlv::enumeration(Tag::OBJECT_TYPE, m.object_type.0),

@@ -4,15 +4,15 @@ use super::create::{base_template, check_client_attrs, request_attrs};
 use super::Ctx;
 use crate::attributes::{self, Attribute};
 use crate::error::{KmipError, Result};
+use crate::key_formats::{self as kf, unsigned, unsupported_format, Raw};
 use crate::objects::{self, class_of, RSA_PRIVATE_TAGS};
-use crate::ttlv::enums::{CryptographicAlgorithm as Alg, KeyFormatType as Kft, ObjectType, ResultReason};
+use crate::ttlv::enums::{CryptographicAlgorithm as Alg, KeyFormatType as Kft, ObjectType};
 use crate::ttlv::{Tag, Ttlv, Value};
 use cryptoki_sys as ck;
-use softhsm::attr::{enc_ulong, AttrType};
+use softhsm::attr::enc_ulong;
+use softhsm::crypto::Curve;
 use softhsm::mechanism::ops::RSA_PRIVATE_ATTRS;
 use zeroize::Zeroizing;
-
-type Raw = Vec<(AttrType, Vec<u8>)>;
 
 /// The Key Block of a key object, with its format, material and algorithm.
 struct KeyBlock<'a> {
@@ -49,22 +49,6 @@ fn key_block(object: &Ttlv) -> Result<KeyBlock<'_>> {
     })
 }
 
-fn unsupported_format() -> KmipError {
-    KmipError::new(
-        ResultReason::KEY_FORMAT_TYPE_NOT_SUPPORTED,
-        "this Key Format Type cannot be registered for this object type",
-    )
-}
-
-/// Strips the leading zero bytes of a two's-complement positive integer.
-fn unsigned(b: &[u8]) -> Vec<u8> {
-    let i = b
-        .iter()
-        .position(|x| *x != 0)
-        .unwrap_or(b.len().saturating_sub(1));
-    b[i..].to_vec()
-}
-
 fn symmetric(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
     let value = match kb.format {
         Kft::RAW => kb.material.as_bytes(),
@@ -91,43 +75,67 @@ fn symmetric(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
     Ok(())
 }
 
-fn rsa_private_components(der: &[u8], pkcs1: bool) -> Result<softhsm::crypto::RsaComponents> {
+/// The components of a PKCS#1 RSAPrivateKey (checked by the core's RSA import).
+fn rsa_private_components(pkcs1: &[u8]) -> Result<softhsm::crypto::RsaComponents> {
     use softhsm::crypto::{private_key_from_pkcs8, ParsedPrivateKey};
-    let p8: Zeroizing<Vec<u8>> = Zeroizing::new(if pkcs1 {
-        softhsm::der::pkcs8_from_rsa_pkcs1(der)
-    } else {
-        der.to_vec()
-    });
+    let p8: Zeroizing<Vec<u8>> = Zeroizing::new(softhsm::der::pkcs8_from_rsa_pkcs1(pkcs1));
     match private_key_from_pkcs8(&p8) {
         Ok(ParsedPrivateKey::Rsa(k)) => Ok(k.components()),
         _ => Err(KmipError::invalid("Key Material (not an RSA private key)")),
     }
 }
 
-fn private_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
+/// A PKCS#8 private key of any algorithm the core keeps: RSA, EC, Ed25519 or DSA.
+fn pkcs8_private(der: &[u8], raw: &mut Raw) -> Result<()> {
     use softhsm::crypto::{private_key_from_pkcs8, ParsedPrivateKey};
-    let der = kb.material.as_bytes();
-    match (kb.format, der) {
-        (Kft::PKCS_1, Some(der)) | (Kft::PKCS_8, Some(der))
-            if kb.alg != Some(Alg::EC) && kb.alg != Some(Alg::ECDSA) =>
-        {
-            let c = rsa_private_components(der, kb.format == Kft::PKCS_1)?;
+    match private_key_from_pkcs8(der) {
+        Ok(ParsedPrivateKey::Rsa(k)) => {
+            raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
+            for (ty, v) in softhsm::mechanism::ops::rsa_attr_values(&k.components()) {
+                raw.push((ty, v.clone()));
+            }
+        }
+        Ok(ParsedPrivateKey::Ec(k)) => raw.extend(kf::ec_private_attrs(k.curve(), &k.scalar(), None)?),
+        Ok(ParsedPrivateKey::Ed25519(seed)) => {
+            raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_EC_EDWARDS)));
+            raw.push((ck::CKA_EC_PARAMS, softhsm::der::OID_ED25519.to_vec()));
+            raw.push((ck::CKA_VALUE, seed.to_vec()));
+        }
+        _ if softhsm::der::dsa_pkcs8_parts(der).is_some() => raw.extend(kf::dsa_private(
+            Kft::PKCS_8,
+            &Ttlv::bytes(Tag::KEY_MATERIAL, der.to_vec()),
+        )?),
+        _ => {
+            return Err(KmipError::invalid(
+                "Key Material (not a supported PKCS#8 private key)",
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn private_key(kb: &KeyBlock<'_>, domain: Option<Curve>, raw: &mut Raw) -> Result<()> {
+    match kb.format {
+        Kft::PKCS_1 => {
+            let der = kb
+                .material
+                .as_bytes()
+                .ok_or_else(|| KmipError::invalid("Key Material"))?;
+            let c = rsa_private_components(der)?;
             raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
             for (ty, v) in softhsm::mechanism::ops::rsa_attr_values(&c) {
                 raw.push((ty, v.clone()));
             }
             Ok(())
         }
-        (Kft::PKCS_8, Some(der)) => match private_key_from_pkcs8(der) {
-            Ok(ParsedPrivateKey::Ec(k)) => {
-                raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_EC)));
-                raw.push((ck::CKA_EC_PARAMS, k.curve().oid_der().to_vec()));
-                raw.push((ck::CKA_VALUE, k.scalar().to_vec()));
-                Ok(())
-            }
-            _ => Err(KmipError::invalid("Key Material (not a supported private key)")),
-        },
-        (Kft::TRANSPARENT_RSA_PRIVATE_KEY, None) => {
+        Kft::PKCS_8 => {
+            let der = kb
+                .material
+                .as_bytes()
+                .ok_or_else(|| KmipError::invalid("Key Material"))?;
+            pkcs8_private(der, raw)
+        }
+        Kft::TRANSPARENT_RSA_PRIVATE_KEY => {
             raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_RSA)));
             for (tag, ty) in RSA_PRIVATE_TAGS.iter().zip(RSA_PRIVATE_ATTRS) {
                 if let Some(v) = kb.material.find(*tag).and_then(Ttlv::as_bytes) {
@@ -136,11 +144,22 @@ fn private_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
             }
             Ok(())
         }
-        _ => Err(unsupported_format()),
+        Kft::TRANSPARENT_DSA_PRIVATE_KEY => {
+            raw.extend(kf::dsa_private(kb.format, kb.material)?);
+            Ok(())
+        }
+        Kft::TRANSPARENT_DH_PRIVATE_KEY => {
+            raw.extend(kf::dh_private(kb.format, kb.material)?);
+            Ok(())
+        }
+        f => {
+            raw.extend(kf::ec_private(f, kb.material, domain)?);
+            Ok(())
+        }
     }
 }
 
-fn public_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
+fn public_key(kb: &KeyBlock<'_>, domain: Option<Curve>, raw: &mut Raw) -> Result<()> {
     match kb.format {
         Kft::PKCS_1 => {
             let (n, e) = kb
@@ -173,7 +192,18 @@ fn public_key(kb: &KeyBlock<'_>, raw: &mut Raw) -> Result<()> {
                 .ok_or_else(|| KmipError::invalid("Key Material"))?;
             spki(der, raw)
         }
-        _ => Err(unsupported_format()),
+        Kft::TRANSPARENT_DSA_PUBLIC_KEY => {
+            raw.extend(kf::dsa_public(kb.format, kb.material)?);
+            Ok(())
+        }
+        Kft::TRANSPARENT_DH_PUBLIC_KEY => {
+            raw.extend(kf::dh_public(kb.format, kb.material)?);
+            Ok(())
+        }
+        f => {
+            raw.extend(kf::ec_public(f, kb.material, domain)?);
+            Ok(())
+        }
     }
 }
 
@@ -193,10 +223,15 @@ fn spki(der: &[u8], raw: &mut Raw) -> Result<()> {
         }
         "1.2.840.10045.2.1" => {
             let params = info.algorithm.parameters.as_ref().ok_or_else(bad)?;
-            raw.push((ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_EC)));
-            raw.push((ck::CKA_EC_PARAMS, params.to_der().map_err(|_| bad())?));
-            raw.push((ck::CKA_EC_POINT, softhsm::der::octet_string(key)));
+            let oid = params.to_der().map_err(|_| bad())?;
+            let curve =
+                Curve::from_oid_der(&oid).ok_or_else(|| KmipError::unsupported("this elliptic curve"))?;
+            raw.extend(kf::ec_public_attrs(curve, key)?);
         }
+        "1.2.840.10040.4.1" => raw.extend(kf::dsa_public(
+            Kft::X_509,
+            &Ttlv::bytes(Tag::KEY_MATERIAL, der.to_vec()),
+        )?),
         _ => return Err(KmipError::unsupported("this public key algorithm")),
     }
     Ok(())
@@ -258,10 +293,15 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
                 attrs.push(Attribute::new(def("Cryptographic Length"), Value::Integer(b)));
             }
             attrs.push(super::create::key_format_attr(kb.format.0));
+            // The curve of a Raw EC point or a parameterless ECPrivateKey.
+            let domain = attributes::first(&attrs, "Cryptographic Domain Parameters")
+                .and_then(|d| d.find(Tag::RECOMMENDED_CURVE))
+                .and_then(Ttlv::as_enum)
+                .and_then(|c| kf::curve_of(crate::ttlv::enums::RecommendedCurve(c)));
             match ot {
                 ObjectType::SYMMETRIC_KEY => symmetric(&kb, &mut extra)?,
-                ObjectType::PRIVATE_KEY => private_key(&kb, &mut extra)?,
-                _ => public_key(&kb, &mut extra)?,
+                ObjectType::PRIVATE_KEY => private_key(&kb, domain, &mut extra)?,
+                _ => public_key(&kb, domain, &mut extra)?,
             }
         }
         ObjectType::CERTIFICATE => certificate(object, &mut extra)?,
@@ -304,6 +344,8 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         let format = match ot {
             ObjectType::SYMMETRIC_KEY => Kft::RAW.0,
             ObjectType::PRIVATE_KEY | ObjectType::PUBLIC_KEY => key_block(object)?.format.0,
+            // The certificate's DER as registered.
+            ObjectType::CERTIFICATE => Kft::RAW.0,
             _ => Kft::OPAQUE.0,
         };
         attrs.push(super::create::digest_attr(v, format));
