@@ -21,6 +21,8 @@ pub struct Kmip {
     /// none required.
     credentials: crate::login::Credentials,
     pub limits: Limits,
+    /// Live streaming (multi-part) operations, by Correlation Value.
+    pub streams: crate::ops::stream::Streams,
 }
 
 impl std::fmt::Debug for Kmip {
@@ -39,6 +41,7 @@ impl Kmip {
             tokens: HashMap::new(),
             credentials: HashMap::new(),
             limits: Limits::default(),
+            streams: crate::ops::stream::Streams::default(),
         }
     }
 
@@ -64,8 +67,20 @@ impl Kmip {
         self.tokens.insert(label.to_string(), slot);
     }
 
-    /// Answers one request message from a client mapped to token `token`.
+    /// Sets the bounds on streaming operations (before the server starts serving).
+    pub fn set_stream_limits(&mut self, limits: crate::ops::stream::StreamLimits) {
+        self.streams = crate::ops::stream::Streams::new(limits);
+    }
+
+    /// Answers one request message from a client mapped to token `token` (no certificate
+    /// subject: streams are bound to the token alone).
     pub fn handle_bytes(&self, token: &str, request: &[u8]) -> Vec<u8> {
+        self.handle_bytes_from(token, "", request)
+    }
+
+    /// Answers one request message from the client with certificate subject `subject`, mapped
+    /// to token `token`.
+    pub fn handle_bytes_from(&self, token: &str, subject: &str, request: &[u8]) -> Vec<u8> {
         let msg = match binary::decode(request, &self.limits) {
             Ok(m) => m,
             Err(e) => {
@@ -79,11 +94,16 @@ impl Kmip {
                 ));
             }
         };
-        binary::encode(&self.handle_message(token, &msg))
+        binary::encode(&self.handle_message_from(token, subject, &msg))
     }
 
     /// Answers one decoded request message.
     pub fn handle_message(&self, token: &str, msg: &Ttlv) -> Ttlv {
+        self.handle_message_from(token, "", msg)
+    }
+
+    /// Answers one decoded request message from the client with certificate subject `subject`.
+    pub fn handle_message_from(&self, token: &str, subject: &str, msg: &Ttlv) -> Ttlv {
         let req = match message::parse_request(msg) {
             Ok(r) => r,
             Err(e) => {
@@ -113,7 +133,9 @@ impl Kmip {
                 .collect();
             return message::response(v, &items);
         }
-        let items = self.run_batch(token, &req);
+        // The owner of the streams this request starts: token and certificate subject.
+        let owner = format!("{token}\u{0}{subject}");
+        let items = self.run_batch(token, &owner, &req);
         let out = message::response(v, &items);
         match req.header.max_response_size {
             Some(max) if binary::encoded_len(&out) > max => {
@@ -155,7 +177,7 @@ impl Kmip {
         }
     }
 
-    fn run_batch(&self, token: &str, req: &Request) -> Vec<ResponseItem> {
+    fn run_batch(&self, token: &str, owner: &str, req: &Request) -> Vec<ResponseItem> {
         let v = req.header.version;
         let session = match self.open(token) {
             Ok(s) => Some(s),
@@ -164,7 +186,7 @@ impl Kmip {
                 None
             }
         };
-        let mut ctx = Ctx::new(self, session.unwrap_or(0), v);
+        let mut ctx = Ctx::new(self, token, owner, session.unwrap_or(0), v);
         let mut out = Vec::with_capacity(req.items.len());
         let mut failed = false;
         for item in &req.items {
@@ -196,7 +218,7 @@ impl Kmip {
     }
 
     /// A fresh session on the client's token (the login of [`Kmip::login`] covers it).
-    fn open(&self, token: &str) -> Result<u64> {
+    pub(crate) fn open(&self, token: &str) -> Result<u64> {
         use cryptoki_sys as ck;
         let slot = self
             .tokens
@@ -210,7 +232,7 @@ impl Kmip {
 
 impl crate::server::Handler for Kmip {
     fn handle(&self, client: &crate::server::ClientId, request: &[u8]) -> Vec<u8> {
-        self.handle_bytes(&client.token, request)
+        self.handle_bytes_from(&client.token, &client.subject, request)
     }
 
     /// A message whose first item is not a Request Message: answered Invalid Message.
@@ -222,6 +244,13 @@ impl crate::server::Handler for Kmip {
                 format!("not a KMIP request: {why}"),
             ),
         )))
+    }
+}
+
+impl Drop for Kmip {
+    /// Streams still open hold core sessions: close them.
+    fn drop(&mut self) {
+        self.streams.close_all(&self.hsm);
     }
 }
 

@@ -16,6 +16,7 @@ mod query;
 mod register;
 mod rekey;
 mod revoke;
+pub mod stream;
 
 use crate::dispatch::Kmip;
 use crate::error::{KmipError, Result};
@@ -28,15 +29,21 @@ use crate::version::Version;
 /// of the batch returned, used when an operation names none).
 pub struct Ctx<'a> {
     pub kmip: &'a Kmip,
+    /// Label of the client's token.
+    pub token: &'a str,
+    /// Who sent the request (token and certificate subject): streams are bound to it.
+    pub owner: &'a str,
     pub session: u64,
     pub version: Version,
     pub placeholder: Option<String>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(kmip: &'a Kmip, session: u64, version: Version) -> Ctx<'a> {
+    pub fn new(kmip: &'a Kmip, token: &'a str, owner: &'a str, session: u64, version: Version) -> Ctx<'a> {
         Ctx {
             kmip,
+            token,
+            owner,
             session,
             version,
             placeholder: None,
