@@ -129,6 +129,7 @@ impl Kmip {
                     operation: Some(i.operation),
                     unique_id: i.unique_id.clone(),
                     result: Err(e.clone()),
+                    undone: false,
                 })
                 .collect();
             return message::response(v, &items);
@@ -187,7 +188,28 @@ impl Kmip {
             }
         };
         let mut ctx = Ctx::new(self, token, owner, session.unwrap_or(0), v);
+        let undo = req.header.continuation == BatchErrorContinuationOption::UNDO;
+        if undo {
+            if let Err(e) = ops::undo::check_batch(&req.items) {
+                log::info!("batch refused: {}", e.message);
+                if let Some(s) = session {
+                    let _ = self.hsm.close_session(s);
+                }
+                return req
+                    .items
+                    .iter()
+                    .map(|i| ResponseItem {
+                        operation: Some(i.operation),
+                        unique_id: i.unique_id.clone(),
+                        result: Err(e.clone()),
+                        undone: false,
+                    })
+                    .collect();
+            }
+        }
         let mut out = Vec::with_capacity(req.items.len());
+        // Per item that ran, what it takes to undo it (Undo batches only).
+        let mut compensations = Vec::new();
         let mut failed = false;
         for item in &req.items {
             if failed && req.header.continuation != BatchErrorContinuationOption::CONTINUE {
@@ -198,6 +220,13 @@ impl Kmip {
                     ResultReason::GENERAL_FAILURE,
                     "the server cannot open this client's token",
                 ))
+            } else if undo {
+                let taken = ops::undo::before(&ctx, item.operation, &item.payload);
+                let r = ops::run(&mut ctx, item.operation, &item.payload);
+                if let Ok(items) = &r {
+                    compensations.push(ops::undo::after(item.operation, taken, items));
+                }
+                r
             } else {
                 ops::run(&mut ctx, item.operation, &item.payload)
             };
@@ -209,7 +238,18 @@ impl Kmip {
                 operation: Some(item.operation),
                 unique_id: item.unique_id.clone(),
                 result,
+                undone: false,
             });
+        }
+        if undo && failed {
+            // Latest first, so each compensation meets the state its item left.
+            let ran = compensations.len();
+            for (i, c) in compensations.iter().enumerate().rev() {
+                match ops::undo::undo(&ctx, c) {
+                    Ok(()) => out[i].undone = true,
+                    Err(e) => log::error!("undo of batch item {} of {ran} failed: {e}", i + 1),
+                }
+            }
         }
         if let Some(s) = session {
             let _ = self.hsm.close_session(s);

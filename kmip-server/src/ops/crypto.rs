@@ -501,9 +501,17 @@ pub(super) fn validity(r: softhsm::Result<()>) -> Result<ValidityIndicator> {
 }
 
 /// Starts a Sign or Signature Verify stream (over Data: a digest comes in one request).
-fn start_signature(ctx: &mut Ctx<'_>, kind: Kind, payload: &Ttlv, m: Managed, uid: String) -> Result<Vec<Ttlv>> {
+fn start_signature(
+    ctx: &mut Ctx<'_>,
+    kind: Kind,
+    payload: &Ttlv,
+    m: Managed,
+    uid: String,
+) -> Result<Vec<Ttlv>> {
     if payload.find(Tag::DIGESTED_DATA).is_some() {
-        return Err(KmipError::unsupported("streaming over Digested Data (send it in one request)"));
+        return Err(KmipError::unsupported(
+            "streaming over Digested Data (send it in one request)",
+        ));
     }
     let p = params(payload, &m);
     let mech = sign_mechanism(&p, &m, false)?;

@@ -12,11 +12,13 @@ mod discover;
 pub(crate) mod get;
 mod limits;
 mod locate;
+mod log;
 mod query;
 mod register;
 mod rekey;
 mod revoke;
 pub mod stream;
+pub mod undo;
 
 use crate::dispatch::Kmip;
 use crate::error::{KmipError, Result};
@@ -110,6 +112,7 @@ pub static OPERATIONS: &[(Op, Handler)] = &[
     (Op::INTEROP, discover::interop),
     (Op::RE_KEY, rekey::re_key),
     (Op::EXPORT, rekey::export),
+    (Op::LOG, log::log),
 ];
 
 /// Runs one batch item.

@@ -257,7 +257,11 @@ fn buffers(kind: Kind, mech: u64) -> bool {
         (Kind::Decrypt, ck::CKM_AES_GCM)
             | (
                 _,
-                ck::CKM_RSA_PKCS | ck::CKM_RSA_PKCS_OAEP | ck::CKM_RSA_X_509 | ck::CKM_RSA_PKCS_PSS | ck::CKM_ECDSA
+                ck::CKM_RSA_PKCS
+                    | ck::CKM_RSA_PKCS_OAEP
+                    | ck::CKM_RSA_X_509
+                    | ck::CKM_RSA_PKCS_PSS
+                    | ck::CKM_ECDSA
             )
     )
 }
@@ -475,10 +479,15 @@ fn feed(ctx: &Ctx<'_>, st: &mut Stream, payload: &Ttlv, last: bool) -> Result<Ve
                     if t.len() != n {
                         return Err(KmipError::invalid("Authenticated Encryption Tag length"));
                     }
-                    data(hsm.cipher_update(s, &t, Out::Cap(64), enc).map_err(crypto_failure)?);
+                    data(
+                        hsm.cipher_update(s, &t, Out::Cap(64), enc)
+                            .map_err(crypto_failure)?,
+                    );
                 }
                 let cap = if st.buffers { st.total + 64 } else { 64 };
-                out.extend(data(hsm.cipher_final(s, Out::Cap(cap), enc).map_err(crypto_failure)?));
+                out.extend(data(
+                    hsm.cipher_final(s, Out::Cap(cap), enc).map_err(crypto_failure)?,
+                ));
                 if let (true, Some(n)) = (enc, st.gcm_tag) {
                     tag = Some(out.split_off(out.len().saturating_sub(n)));
                 }
