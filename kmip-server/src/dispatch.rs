@@ -207,6 +207,9 @@ impl Kmip {
                     .collect();
             }
         }
+        if undo {
+            ctx.deferred_destroys = Some(Vec::new());
+        }
         let mut out = Vec::with_capacity(req.items.len());
         // Per item that ran, what it takes to undo it (Undo batches only).
         let mut compensations = Vec::new();
@@ -240,6 +243,11 @@ impl Kmip {
                 result,
                 undone: false,
             });
+        }
+        if let (false, Some(d)) = (failed, ctx.deferred_destroys.take()) {
+            if let Err(e) = ops::undo::finish_deferred(&ctx, d) {
+                log::error!("a Destroy deferred to the end of its batch failed: {e}");
+            }
         }
         if undo && failed {
             // Latest first, so each compensation meets the state its item left.

@@ -558,15 +558,35 @@ fn undo_removes_objects_made_earlier_in_the_batch_and_restores_state() {
         .and_then(Ttlv::as_enum);
     assert_eq!(state, Some(2), "Active, as before the batch");
 
-    // A batch with Undo holding Destroy is refused whole: nothing runs.
+    // Destroy in a batch with Undo waits for the end of the batch; here it fails itself (the
+    // key is Active), so the Create before it is undone.
     let msg = request(
         V,
         vec![
-            create,
+            create.clone(),
             (
                 Operation::DESTROY,
                 vec![Ttlv::text(Tag::UNIQUE_IDENTIFIER, &existing)],
             ),
+        ],
+    );
+    let items = send_as(
+        &e,
+        SUBJECT,
+        &with_continuation(msg, BatchErrorContinuationOption::UNDO),
+    );
+    assert_eq!(status(&items[0]), ResultStatus::OPERATION_UNDONE.0);
+    assert_eq!(reason(&items[1]), ResultReason::WRONG_KEY_LIFECYCLE_STATE);
+    assert_eq!(locate_all(&e), before);
+    // Anything but a Destroy after a Destroy would see the object still there: refused whole.
+    let msg = request(
+        V,
+        vec![
+            (
+                Operation::DESTROY,
+                vec![Ttlv::text(Tag::UNIQUE_IDENTIFIER, &existing)],
+            ),
+            create,
         ],
     );
     let items = send_as(

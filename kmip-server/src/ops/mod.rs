@@ -38,6 +38,9 @@ pub struct Ctx<'a> {
     pub session: u64,
     pub version: Version,
     pub placeholder: Option<String>,
+    /// In a batch with Undo, Destroy is deferred to the end of the batch (its key material
+    /// cannot be brought back): the objects to destroy, with the write that goes with it.
+    pub deferred_destroys: Option<Vec<undo::DeferredDestroy>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -49,6 +52,7 @@ impl<'a> Ctx<'a> {
             session,
             version,
             placeholder: None,
+            deferred_destroys: None,
         }
     }
 

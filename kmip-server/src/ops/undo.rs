@@ -12,9 +12,14 @@
 //!   Activation and Deactivation Date), its KMIP attributes and label are put back as they
 //!   were before the item ran.
 //!
-//! A batch asking for Undo that holds anything else (Destroy — its key material is gone —,
-//! Re-Key, a streaming part, an attribute change to Sensitive or Extractable, which only move
-//! one way) is refused whole before any item runs.
+//! Destroy cannot be undone (its key material is gone), so in a batch with Undo it is deferred:
+//! the item checks and answers as usual, and the objects are destroyed once every item has
+//! succeeded. So that no item sees the object still there, only Destroy items may follow a
+//! Destroy in such a batch.
+//!
+//! A batch asking for Undo that holds anything else (Re-Key, a streaming part, an attribute
+//! change to Sensitive or Extractable, which only move one way, an item after a Destroy other
+//! than a Destroy) is refused whole before any item runs.
 
 use super::Ctx;
 use crate::error::{KmipError, Result};
@@ -34,6 +39,8 @@ pub enum Undo {
     RemoveCreated,
     /// The object it names is put back as it was.
     Restore,
+    /// It is carried out only once the whole batch has succeeded (Destroy).
+    Deferred,
 }
 
 /// The operations a batch with Undo may hold.
@@ -65,7 +72,25 @@ pub static UNDOABLE: &[(Op, Undo)] = &[
     (Op::HASH, Undo::Nothing),
     (Op::RNG_RETRIEVE, Undo::Nothing),
     (Op::LOG, Undo::Nothing),
+    (Op::DESTROY, Undo::Deferred),
 ];
+
+/// A Destroy put off to the end of a batch with Undo.
+pub struct DeferredDestroy {
+    pub handle: u64,
+    pub uid: String,
+    /// The KMIP attributes written with it (Destroy Date).
+    pub extra: Vec<(AttrType, Vec<u8>)>,
+}
+
+/// Runs the deferred destroys of a batch whose every item succeeded.
+pub fn finish_deferred(ctx: &Ctx<'_>, all: Vec<DeferredDestroy>) -> Result<()> {
+    for d in all {
+        ctx.kmip.hsm.destroy_material(ctx.session, d.handle, d.extra)?;
+        log::info!("destroyed {} (deferred to the end of its batch)", d.uid);
+    }
+    Ok(())
+}
 
 /// The core attributes [`Undo::Restore`] puts back.
 const SNAPSHOT: &[AttrType] = &[
@@ -93,6 +118,7 @@ fn names_one_way_flag(t: &Ttlv) -> bool {
 
 /// Refuses, before anything runs, a batch with Undo that holds an item the server cannot undo.
 pub fn check_batch(items: &[RequestItem]) -> Result<()> {
+    let mut after_destroy = false;
     for i in items {
         let refuse = |why: &str| {
             Err(KmipError::new(
@@ -112,6 +138,10 @@ pub fn check_batch(items: &[RequestItem]) -> Result<()> {
         if u == Undo::Restore && names_one_way_flag(&i.payload) {
             return refuse("a change of Sensitive or Extractable");
         }
+        if after_destroy && u != Undo::Deferred {
+            return refuse("an item after a Destroy (which waits for the end of the batch)");
+        }
+        after_destroy |= u == Undo::Deferred;
     }
     Ok(())
 }
