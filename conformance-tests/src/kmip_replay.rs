@@ -12,6 +12,8 @@
 //!   IVs and key material of generated keys (and of keys derived from generated ones).
 //!   Decryption results, hashes, outputs under registered (fixed) keys and keys derived from
 //!   registered ones are compared byte for byte.
+//! - A Correlation Value is chosen by the server for each stream: the placeholder the answer to
+//!   a request with Init Indicator binds (`$CORRELATION_VALUE`) is bound anew for each stream.
 //! - Extra items in our payload are allowed only for attributes (servers may report more);
 //!   every published item must be present, in order, with an equal value.
 
@@ -316,6 +318,18 @@ pub fn replay_file(path: &Path, send: &mut dyn FnMut(&Ttlv) -> Ttlv) -> Result<F
             .filter_map(|p| p.find(Tag::UNIQUE_IDENTIFIER))
             .any(|u| public_ids.contains(&u.value));
         run.generated = server_iv || public_key_op || uses_generated(&request, &generated_ids);
+        // A new stream gets a new server-chosen Correlation Value.
+        let starts_stream = request
+            .find_all(Tag::BATCH_ITEM)
+            .filter_map(|b| b.find(Tag::REQUEST_PAYLOAD))
+            .any(|p| p.find(Tag::INIT_INDICATOR).and_then(Ttlv::as_bool) == Some(true));
+        if starts_stream {
+            for (path, name) in want.placeholders.iter() {
+                if xml::item_at(&want.ttlv, path).is_some_and(|t| t.tag == Tag::CORRELATION_VALUE) {
+                    run.bound.remove(name);
+                }
+            }
+        }
         let got = send(&request);
         if std::env::var("KMIP_REPLAY_DEBUG").is_ok_and(|f| path.to_string_lossy().contains(&f)) {
             eprintln!(

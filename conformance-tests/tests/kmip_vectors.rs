@@ -141,3 +141,20 @@ fn oasis_mandatory_test_cases() {
     }
     assert!(failures.is_empty(), "{} test case files failed", failures.len());
 }
+
+/// Replays the files named (space-separated, under the vectors directory) in
+/// `KMIP_REPLAY_FILES`, for work on a feature: `KMIP_REPLAY_FILES="v1.4/testcases/… …" cargo
+/// test -p conformance-tests --test kmip_vectors -- --ignored --nocapture named_files`.
+#[test]
+#[ignore = "runs the files named in KMIP_REPLAY_FILES"]
+fn named_files() {
+    let root = vectors();
+    let names = std::env::var("KMIP_REPLAY_FILES").unwrap_or_default();
+    for file in names.split_whitespace() {
+        let r = run_file(&root.join(file), file);
+        match r.failure {
+            None => println!("PASS {file} {}/{}", r.passed, r.pairs),
+            Some(f) => println!("FAIL {file} {}/{}: {f}", r.passed, r.pairs),
+        }
+    }
+}

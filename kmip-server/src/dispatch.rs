@@ -21,6 +21,8 @@ pub struct Kmip {
     /// none required.
     credentials: crate::login::Credentials,
     pub limits: Limits,
+    /// Live streaming (multi-part) operations, by Correlation Value.
+    pub streams: crate::ops::stream::Streams,
 }
 
 impl std::fmt::Debug for Kmip {
@@ -39,6 +41,7 @@ impl Kmip {
             tokens: HashMap::new(),
             credentials: HashMap::new(),
             limits: Limits::default(),
+            streams: crate::ops::stream::Streams::default(),
         }
     }
 
@@ -64,8 +67,20 @@ impl Kmip {
         self.tokens.insert(label.to_string(), slot);
     }
 
-    /// Answers one request message from a client mapped to token `token`.
+    /// Sets the bounds on streaming operations (before the server starts serving).
+    pub fn set_stream_limits(&mut self, limits: crate::ops::stream::StreamLimits) {
+        self.streams = crate::ops::stream::Streams::new(limits);
+    }
+
+    /// Answers one request message from a client mapped to token `token` (no certificate
+    /// subject: streams are bound to the token alone).
     pub fn handle_bytes(&self, token: &str, request: &[u8]) -> Vec<u8> {
+        self.handle_bytes_from(token, "", request)
+    }
+
+    /// Answers one request message from the client with certificate subject `subject`, mapped
+    /// to token `token`.
+    pub fn handle_bytes_from(&self, token: &str, subject: &str, request: &[u8]) -> Vec<u8> {
         let msg = match binary::decode(request, &self.limits) {
             Ok(m) => m,
             Err(e) => {
@@ -79,11 +94,16 @@ impl Kmip {
                 ));
             }
         };
-        binary::encode(&self.handle_message(token, &msg))
+        binary::encode(&self.handle_message_from(token, subject, &msg))
     }
 
     /// Answers one decoded request message.
     pub fn handle_message(&self, token: &str, msg: &Ttlv) -> Ttlv {
+        self.handle_message_from(token, "", msg)
+    }
+
+    /// Answers one decoded request message from the client with certificate subject `subject`.
+    pub fn handle_message_from(&self, token: &str, subject: &str, msg: &Ttlv) -> Ttlv {
         let req = match message::parse_request(msg) {
             Ok(r) => r,
             Err(e) => {
@@ -109,11 +129,14 @@ impl Kmip {
                     operation: Some(i.operation),
                     unique_id: i.unique_id.clone(),
                     result: Err(e.clone()),
+                    undone: false,
                 })
                 .collect();
             return message::response(v, &items);
         }
-        let items = self.run_batch(token, &req);
+        // The owner of the streams this request starts: token and certificate subject.
+        let owner = format!("{token}\u{0}{subject}");
+        let items = self.run_batch(token, &owner, &req);
         let out = message::response(v, &items);
         match req.header.max_response_size {
             Some(max) if binary::encoded_len(&out) > max => {
@@ -155,7 +178,7 @@ impl Kmip {
         }
     }
 
-    fn run_batch(&self, token: &str, req: &Request) -> Vec<ResponseItem> {
+    fn run_batch(&self, token: &str, owner: &str, req: &Request) -> Vec<ResponseItem> {
         let v = req.header.version;
         let session = match self.open(token) {
             Ok(s) => Some(s),
@@ -164,8 +187,32 @@ impl Kmip {
                 None
             }
         };
-        let mut ctx = Ctx::new(self, session.unwrap_or(0), v);
+        let mut ctx = Ctx::new(self, token, owner, session.unwrap_or(0), v);
+        let undo = req.header.continuation == BatchErrorContinuationOption::UNDO;
+        if undo {
+            if let Err(e) = ops::undo::check_batch(&req.items) {
+                log::info!("batch refused: {}", e.message);
+                if let Some(s) = session {
+                    let _ = self.hsm.close_session(s);
+                }
+                return req
+                    .items
+                    .iter()
+                    .map(|i| ResponseItem {
+                        operation: Some(i.operation),
+                        unique_id: i.unique_id.clone(),
+                        result: Err(e.clone()),
+                        undone: false,
+                    })
+                    .collect();
+            }
+        }
+        if undo {
+            ctx.deferred_destroys = Some(Vec::new());
+        }
         let mut out = Vec::with_capacity(req.items.len());
+        // Per item that ran, what it takes to undo it (Undo batches only).
+        let mut compensations = Vec::new();
         let mut failed = false;
         for item in &req.items {
             if failed && req.header.continuation != BatchErrorContinuationOption::CONTINUE {
@@ -176,6 +223,13 @@ impl Kmip {
                     ResultReason::GENERAL_FAILURE,
                     "the server cannot open this client's token",
                 ))
+            } else if undo {
+                let taken = ops::undo::before(&ctx, item.operation, &item.payload);
+                let r = ops::run(&mut ctx, item.operation, &item.payload);
+                if let Ok(items) = &r {
+                    compensations.push(ops::undo::after(item.operation, taken, items));
+                }
+                r
             } else {
                 ops::run(&mut ctx, item.operation, &item.payload)
             };
@@ -187,7 +241,23 @@ impl Kmip {
                 operation: Some(item.operation),
                 unique_id: item.unique_id.clone(),
                 result,
+                undone: false,
             });
+        }
+        if let (false, Some(d)) = (failed, ctx.deferred_destroys.take()) {
+            if let Err(e) = ops::undo::finish_deferred(&ctx, d) {
+                log::error!("a Destroy deferred to the end of its batch failed: {e}");
+            }
+        }
+        if undo && failed {
+            // Latest first, so each compensation meets the state its item left.
+            let ran = compensations.len();
+            for (i, c) in compensations.iter().enumerate().rev() {
+                match ops::undo::undo(&ctx, c) {
+                    Ok(()) => out[i].undone = true,
+                    Err(e) => log::error!("undo of batch item {} of {ran} failed: {e}", i + 1),
+                }
+            }
         }
         if let Some(s) = session {
             let _ = self.hsm.close_session(s);
@@ -196,7 +266,7 @@ impl Kmip {
     }
 
     /// A fresh session on the client's token (the login of [`Kmip::login`] covers it).
-    fn open(&self, token: &str) -> Result<u64> {
+    pub(crate) fn open(&self, token: &str) -> Result<u64> {
         use cryptoki_sys as ck;
         let slot = self
             .tokens
@@ -210,7 +280,7 @@ impl Kmip {
 
 impl crate::server::Handler for Kmip {
     fn handle(&self, client: &crate::server::ClientId, request: &[u8]) -> Vec<u8> {
-        self.handle_bytes(&client.token, request)
+        self.handle_bytes_from(&client.token, &client.subject, request)
     }
 
     /// A message whose first item is not a Request Message: answered Invalid Message.
@@ -222,6 +292,13 @@ impl crate::server::Handler for Kmip {
                 format!("not a KMIP request: {why}"),
             ),
         )))
+    }
+}
+
+impl Drop for Kmip {
+    /// Streams still open hold core sessions: close them.
+    fn drop(&mut self) {
+        self.streams.close_all(&self.hsm);
     }
 }
 

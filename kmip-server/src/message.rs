@@ -51,6 +51,8 @@ pub struct ResponseItem {
     pub operation: Option<Operation>,
     pub unique_id: Option<Vec<u8>>,
     pub result: std::result::Result<Vec<Ttlv>, KmipError>,
+    /// The item succeeded and was then undone (Batch Error Continuation Option Undo).
+    pub undone: bool,
 }
 
 /// The version a Protocol Version structure names.
@@ -202,7 +204,12 @@ pub fn response_item(item: &ResponseItem, v: Version) -> Ttlv {
     }
     match &item.result {
         Ok(payload) => {
-            out.push(Ttlv::enumeration(Tag::RESULT_STATUS, ResultStatus::SUCCESS.0));
+            let status = if item.undone {
+                ResultStatus::OPERATION_UNDONE
+            } else {
+                ResultStatus::SUCCESS
+            };
+            out.push(Ttlv::enumeration(Tag::RESULT_STATUS, status.0));
             out.push(Ttlv::structure(Tag::RESPONSE_PAYLOAD, payload.clone()));
         }
         Err(e) => {
@@ -246,6 +253,7 @@ pub fn error_response(v: Option<Version>, e: KmipError) -> Ttlv {
             operation: None,
             unique_id: None,
             result: Err(e),
+            undone: false,
         }],
     )
 }

@@ -1,10 +1,12 @@
 //! Cryptographic services through the core's mechanisms, so the same key policy applies as on
 //! the PKCS#11 door: Encrypt (KMIP 1.4 §4.29), Decrypt (§4.30), Sign (§4.31), Signature Verify
 //! (§4.32), MAC (§4.33), MAC Verify (§4.34), Hash (2.1 §6.1.23), RNG Retrieve (§4.35) and RNG
-//! Seed (§4.36). Single-part only; a streaming request (Init/Final Indicator) is refused.
+//! Seed (§4.36). A streaming request (Init Indicator, Correlation Value) goes to `stream.rs`
+//! once the mechanism and key are chosen here.
 //! AES-GCM needs KMIP 1.4 or later: a response never carries a field the client's version
 //! does not define, and before 1.4 there is no Authenticated Encryption Tag to carry.
 
+use super::stream::{self, Kind, Part, Start};
 use super::Ctx;
 use crate::error::{KmipError, Result};
 use crate::objects::Managed;
@@ -292,25 +294,8 @@ fn data(payload: &Ttlv) -> Result<&[u8]> {
     Ok(d)
 }
 
-fn single_part_only(payload: &Ttlv) -> Result<()> {
-    let init = payload
-        .find(Tag::INIT_INDICATOR)
-        .and_then(Ttlv::as_bool)
-        .unwrap_or(false);
-    let fin = payload
-        .find(Tag::FINAL_INDICATOR)
-        .and_then(Ttlv::as_bool)
-        .unwrap_or(false);
-    if payload.find(Tag::CORRELATION_VALUE).is_some() || init != fin {
-        return Err(KmipError::unsupported(
-            "streaming (multi-part) cryptographic operations",
-        ));
-    }
-    Ok(())
-}
-
 /// Decryption and data-shape failures of the engine are Cryptographic Failure in KMIP.
-fn crypto_failure(e: softhsm::Error) -> KmipError {
+pub(super) fn crypto_failure(e: softhsm::Error) -> KmipError {
     use softhsm::Error as E;
     match e {
         E::EncryptedDataInvalid | E::EncryptedDataLenRange | E::DataLenRange | E::MechanismParamInvalid => {
@@ -331,7 +316,11 @@ fn output(o: Output) -> Vec<u8> {
 }
 
 fn cipher(ctx: &mut Ctx<'_>, payload: &Ttlv, encrypt: bool) -> Result<Vec<Ttlv>> {
-    single_part_only(payload)?;
+    let kind = if encrypt { Kind::Encrypt } else { Kind::Decrypt };
+    let part = stream::part(payload)?;
+    if let Part::Next { last } = part {
+        return stream::next(ctx, kind, payload, last);
+    }
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     check_use_dates(&m, encrypt)?;
@@ -344,6 +333,20 @@ fn cipher(ctx: &mut Ctx<'_>, payload: &Ttlv, encrypt: bool) -> Result<Vec<Ttlv>>
         ));
     }
     let (mech, made_iv) = cipher_mechanism(&p, &m, payload, encrypt)?;
+    if part == Part::Init {
+        if mech.mech == ck::CKM_AES_ECB && p.padding == Some(Pad::PKCS5) {
+            return Err(KmipError::unsupported("streaming AES-ECB with PKCS#5 padding"));
+        }
+        let extra = made_iv.map(|iv| Ttlv::bytes(Tag::IV_COUNTER_NONCE, iv));
+        let start = Start {
+            kind,
+            key: Some((m.handle, uid)),
+            mech,
+            alt: None,
+            extra: extra.into_iter().collect(),
+        };
+        return stream::start(ctx, start, payload);
+    }
     let mut input = data(payload)?.to_vec();
     let gcm_tag_len = match &mech.param {
         Param::Gcm { tag_bits, .. } => Some((*tag_bits / 8) as usize),
@@ -504,10 +507,16 @@ fn with_digest_info(input: Vec<u8>, info: Option<DigestInfo>) -> Result<Vec<u8>>
 }
 
 pub fn sign(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    single_part_only(payload)?;
+    let part = stream::part(payload)?;
+    if let Part::Next { last } = part {
+        return stream::next(ctx, Kind::Sign, payload, last);
+    }
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     check_use_dates(&m, true)?;
+    if part == Part::Init {
+        return start_signature(ctx, Kind::Sign, payload, m, uid);
+    }
     let (input, digested) = sign_input(payload)?;
     let (mech, info) = sign_mechanism(&params(payload, &m), &m, digested)?;
     let input = with_digest_info(input, info)?;
@@ -519,7 +528,7 @@ pub fn sign(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     Ok(vec![ctx.uid_item(&uid), Ttlv::bytes(Tag::SIGNATURE_DATA, sig)])
 }
 
-fn validity(r: softhsm::Result<()>) -> Result<ValidityIndicator> {
+pub(super) fn validity(r: softhsm::Result<()>) -> Result<ValidityIndicator> {
     match r {
         Ok(()) => Ok(ValidityIndicator::VALID),
         Err(softhsm::Error::SignatureInvalid | softhsm::Error::SignatureLenRange) => {
@@ -529,11 +538,69 @@ fn validity(r: softhsm::Result<()>) -> Result<ValidityIndicator> {
     }
 }
 
+/// Starts a Sign or Signature Verify stream (over Data: a digest comes in one request).
+fn start_signature(
+    ctx: &mut Ctx<'_>,
+    kind: Kind,
+    payload: &Ttlv,
+    m: Managed,
+    uid: String,
+) -> Result<Vec<Ttlv>> {
+    if payload.find(Tag::DIGESTED_DATA).is_some() {
+        return Err(KmipError::unsupported(
+            "streaming over Digested Data (send it in one request)",
+        ));
+    }
+    let p = params(payload, &m);
+    let (mech, _) = sign_mechanism(&p, &m, false)?;
+    let alt = match kind {
+        Kind::Verify => pss_max_salt(&p, &mech, &m),
+        _ => None,
+    };
+    let start = Start {
+        kind,
+        key: Some((m.handle, uid)),
+        mech,
+        alt,
+        extra: Vec::new(),
+    };
+    stream::start(ctx, start, payload)
+}
+
+/// KMIP leaves the PSS salt length to the signer when Salt Length is not given: besides the
+/// hash length, verification accepts the other common choice, the largest salt the key allows.
+/// This is that second mechanism, when it differs from the first.
+fn pss_max_salt(p: &Params, mech: &Mechanism, m: &Managed) -> Option<Mechanism> {
+    let (None, Param::Pss { hash, mgf, salt_len }) = (p.salt_len, &mech.param) else {
+        return None;
+    };
+    let k = m
+        .first("Cryptographic Length")
+        .and_then(Ttlv::as_int)
+        .unwrap_or(0)
+        .max(0) as u64;
+    let max = (k.saturating_sub(1) / 8 + 1).saturating_sub(*salt_len + 2);
+    (max > *salt_len).then(|| Mechanism {
+        mech: mech.mech,
+        param: Param::Pss {
+            hash: *hash,
+            mgf: *mgf,
+            salt_len: max,
+        },
+    })
+}
+
 pub fn signature_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    single_part_only(payload)?;
+    let part = stream::part(payload)?;
+    if let Part::Next { last } = part {
+        return stream::next(ctx, Kind::Verify, payload, last);
+    }
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     check_use_dates(&m, false)?;
+    if part == Part::Init {
+        return start_signature(ctx, Kind::Verify, payload, m, uid);
+    }
     let (input, digested) = sign_input(payload)?;
     let sig = payload
         .find(Tag::SIGNATURE_DATA)
@@ -545,29 +612,9 @@ pub fn signature_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
     let hsm = &ctx.kmip.hsm;
     hsm.verify_init(ctx.session, &mech, m.handle)?;
     let mut v = validity(hsm.verify(ctx.session, &input, sig))?;
-    // KMIP leaves the PSS salt length to the signer when Salt Length is not given: besides the
-    // hash length, accept the other common choice, the largest salt the key allows.
-    if let (ValidityIndicator::INVALID, None, Param::Pss { hash, mgf, salt_len }) =
-        (v, p.salt_len, &mech.param)
-    {
-        let k = m
-            .first("Cryptographic Length")
-            .and_then(Ttlv::as_int)
-            .unwrap_or(0)
-            .max(0) as u64;
-        let max = (k.saturating_sub(1) / 8 + 1).saturating_sub(*salt_len + 2);
-        if max > *salt_len {
-            let alt = Mechanism {
-                mech: mech.mech,
-                param: Param::Pss {
-                    hash: *hash,
-                    mgf: *mgf,
-                    salt_len: max,
-                },
-            };
-            hsm.verify_init(ctx.session, &alt, m.handle)?;
-            v = validity(hsm.verify(ctx.session, &input, sig))?;
-        }
+    if let (ValidityIndicator::INVALID, Some(alt)) = (v, pss_max_salt(&p, &mech, &m)) {
+        hsm.verify_init(ctx.session, &alt, m.handle)?;
+        v = validity(hsm.verify(ctx.session, &input, sig))?;
     }
     // ECDSA signatures travel as PKCS#11's r || s or, from most KMIP clients, as the DER
     // ECDSA-Sig-Value of X9.62 (RFC 3279 §2.2.3): accept both.
@@ -617,10 +664,23 @@ fn mac_mechanism(p: &Params, m: &Managed) -> Result<Mechanism> {
 }
 
 pub fn mac(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    single_part_only(payload)?;
+    let part = stream::part(payload)?;
+    if let Part::Next { last } = part {
+        return stream::next(ctx, Kind::Mac, payload, last);
+    }
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     let mech = mac_mechanism(&params(payload, &m), &m)?;
+    if part == Part::Init {
+        let start = Start {
+            kind: Kind::Mac,
+            key: Some((m.handle, uid)),
+            mech,
+            alt: None,
+            extra: Vec::new(),
+        };
+        return stream::start(ctx, start, payload);
+    }
     let input = data(payload)?;
     super::limits::consume(ctx, &m, input.len())?;
     let hsm = &ctx.kmip.hsm;
@@ -631,10 +691,23 @@ pub fn mac(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
 }
 
 pub fn mac_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    single_part_only(payload)?;
+    let part = stream::part(payload)?;
+    if let Part::Next { last } = part {
+        return stream::next(ctx, Kind::MacVerify, payload, last);
+    }
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     let mech = mac_mechanism(&params(payload, &m), &m)?;
+    if part == Part::Init {
+        let start = Start {
+            kind: Kind::MacVerify,
+            key: Some((m.handle, uid)),
+            mech,
+            alt: None,
+            extra: Vec::new(),
+        };
+        return stream::start(ctx, start, payload);
+    }
     let input = data(payload)?;
     let mac = payload
         .find(Tag::MAC_DATA)
@@ -651,9 +724,22 @@ pub fn mac_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
 }
 
 pub fn hash(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    single_part_only(payload)?;
+    let part = stream::part(payload)?;
+    if let Part::Next { last } = part {
+        return stream::next(ctx, Kind::Hash, payload, last);
+    }
     let p = read_params(payload.find(Tag::CRYPTOGRAPHIC_PARAMETERS));
     let h = hash_row(p.hash.ok_or_else(|| KmipError::missing("Hashing Algorithm"))?)?;
+    if part == Part::Init {
+        let start = Start {
+            kind: Kind::Hash,
+            key: None,
+            mech: Mechanism::new(h.1),
+            alt: None,
+            extra: Vec::new(),
+        };
+        return stream::start(ctx, start, payload);
+    }
     let input = data(payload)?;
     let hsm = &ctx.kmip.hsm;
     hsm.digest_init(ctx.session, &Mechanism::new(h.1))?;

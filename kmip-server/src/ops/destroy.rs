@@ -39,12 +39,24 @@ pub fn destroy(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         ));
     }
     let blob = crate::objects::encode_blob(&a);
-    ctx.kmip.hsm.destroy_material(
-        ctx.session,
-        m.handle,
-        vec![(softhsm::attr::CKA_SOFTHSM_KMIP_ATTRIBUTES, blob)],
-    )?;
-    log::info!("destroyed {uid}");
+    let extra = vec![(softhsm::attr::CKA_SOFTHSM_KMIP_ATTRIBUTES, blob)];
+    if let Some(deferred) = &mut ctx.deferred_destroys {
+        // A batch with Undo: destroyed when the whole batch has succeeded.
+        if deferred.iter().any(|d| d.handle == m.handle) {
+            return Err(KmipError::new(
+                ResultReason::OBJECT_DESTROYED,
+                "the object is already destroyed",
+            ));
+        }
+        deferred.push(super::undo::DeferredDestroy {
+            handle: m.handle,
+            uid: uid.clone(),
+            extra,
+        });
+    } else {
+        ctx.kmip.hsm.destroy_material(ctx.session, m.handle, extra)?;
+        log::info!("destroyed {uid}");
+    }
     ctx.placeholder = Some(uid.clone());
     Ok(vec![ctx.uid_item(&uid)])
 }

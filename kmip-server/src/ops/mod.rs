@@ -13,11 +13,14 @@ mod discover;
 pub(crate) mod get;
 mod limits;
 mod locate;
+mod log;
 mod query;
 mod register;
 mod rekey;
 mod rekey_key_pair;
 mod revoke;
+pub mod stream;
+pub mod undo;
 
 use crate::dispatch::Kmip;
 use crate::error::{KmipError, Result};
@@ -30,18 +33,28 @@ use crate::version::Version;
 /// of the batch returned, used when an operation names none).
 pub struct Ctx<'a> {
     pub kmip: &'a Kmip,
+    /// Label of the client's token.
+    pub token: &'a str,
+    /// Who sent the request (token and certificate subject): streams are bound to it.
+    pub owner: &'a str,
     pub session: u64,
     pub version: Version,
     pub placeholder: Option<String>,
+    /// In a batch with Undo, Destroy is deferred to the end of the batch (its key material
+    /// cannot be brought back): the objects to destroy, with the write that goes with it.
+    pub deferred_destroys: Option<Vec<undo::DeferredDestroy>>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(kmip: &'a Kmip, session: u64, version: Version) -> Ctx<'a> {
+    pub fn new(kmip: &'a Kmip, token: &'a str, owner: &'a str, session: u64, version: Version) -> Ctx<'a> {
         Ctx {
             kmip,
+            token,
+            owner,
             session,
             version,
             placeholder: None,
+            deferred_destroys: None,
         }
     }
 
@@ -107,6 +120,7 @@ pub static OPERATIONS: &[(Op, Handler)] = &[
     (Op::RE_KEY_KEY_PAIR, rekey_key_pair::re_key_key_pair),
     (Op::DERIVE_KEY, derive::derive_key),
     (Op::EXPORT, rekey::export),
+    (Op::LOG, log::log),
 ];
 
 /// Runs one batch item.

@@ -34,6 +34,9 @@ pub fn normalize(raw: &[(AttrType, Vec<u8>)]) -> Result<Template> {
                 [b] => vec![u8::from(*b != 0)],
                 _ => return Err(invalid(*ty, "a CK_BBOOL is one byte")),
             },
+            // A MANAGED lifecycle value may be cleared (the KMIP server's batch Undo puts back
+            // an Activation Date that was not set): empty reads as absent.
+            Kind::Ulong if value.is_empty() && def.flags & attr::MANAGED != 0 => Vec::new(),
             Kind::Ulong => {
                 if value.len() != 8 {
                     return Err(invalid(*ty, "a CK_ULONG has the wrong length"));
