@@ -10,6 +10,8 @@ pub use crypto::{MAX_DATA, MAX_RNG};
 mod destroy;
 mod discover;
 pub(crate) mod get;
+mod import;
+mod key_wrapping;
 mod limits;
 mod locate;
 mod query;
@@ -103,6 +105,7 @@ pub static OPERATIONS: &[(Op, Handler)] = &[
     (Op::INTEROP, discover::interop),
     (Op::RE_KEY, rekey::re_key),
     (Op::EXPORT, rekey::export),
+    (Op::IMPORT, import::import),
 ];
 
 /// Runs one batch item.
