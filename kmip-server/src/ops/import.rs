@@ -70,7 +70,9 @@ pub fn import(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         ),
     ] {
         if !agrees {
-            return Err(KmipError::invalid(&format!("{name} attribute (differs from the request's)")));
+            return Err(KmipError::invalid(&format!(
+                "{name} attribute (differs from the request's)"
+            )));
         }
     }
     let imported_state = match crate::attributes::first(&attrs, "State").and_then(Ttlv::as_enum) {
@@ -98,10 +100,7 @@ pub fn import(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         // A replaced object gives up its Names with its Unique Identifier.
         super::create::check_unique_names(ctx, &attrs)?;
     }
-    let id = ChosenId {
-        uid: &uid,
-        replace,
-    };
+    let id = ChosenId { uid: &uid, replace };
     let m = make_object(ctx, payload, ot, attrs, Some(id))?;
     if let Some(s) = imported_state.filter(|s| *s != m.stored_state) {
         ctx.set_lifecycle(&m, Some(s), &[])?;
@@ -110,7 +109,11 @@ pub fn import(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         "imported {:?} object {}{}",
         ot,
         m.uid,
-        if exists { " (replacing the existing one)" } else { "" }
+        if exists {
+            " (replacing the existing one)"
+        } else {
+            ""
+        }
     );
     ctx.placeholder = Some(m.uid.clone());
     Ok(vec![ctx.uid_item(&m.uid)])

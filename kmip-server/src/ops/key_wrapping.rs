@@ -48,10 +48,16 @@ impl<'a> Wrapping<'a> {
             return Err(KmipError::unsupported("a Wrapping Method other than Encrypt"));
         }
         for (tag, what) in [
-            (Tag::MAC_SIGNATURE_KEY_INFORMATION, "MAC/Signature Key Information"),
+            (
+                Tag::MAC_SIGNATURE_KEY_INFORMATION,
+                "MAC/Signature Key Information",
+            ),
             (Tag::MAC_SIGNATURE, "a MAC/Signature of the wrapped key"),
             (Tag::IV_COUNTER_NONCE, "an IV/Counter/Nonce for key wrapping"),
-            (Tag::ATTRIBUTE_NAME, "wrapping attributes with the key (Attribute Name)"),
+            (
+                Tag::ATTRIBUTE_NAME,
+                "wrapping attributes with the key (Attribute Name)",
+            ),
         ] {
             if t.find(tag).is_some() {
                 return Err(KmipError::unsupported(what));

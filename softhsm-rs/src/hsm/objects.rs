@@ -279,7 +279,12 @@ impl Hsm {
 
     /// `C_CreateObject` for the key manager, which may choose the new object's Unique
     /// Identifier (KMIP Import).
-    pub fn create_object_as(&self, h: u64, raw: &[(AttrType, Vec<u8>)], id: Option<ChosenId<'_>>) -> Result<u64> {
+    pub fn create_object_as(
+        &self,
+        h: u64,
+        raw: &[(AttrType, Vec<u8>)],
+        id: Option<ChosenId<'_>>,
+    ) -> Result<u64> {
         let (_, slot, rw) = self.session(h)?;
         let t = self.template(raw)?;
         let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or_else(|| {

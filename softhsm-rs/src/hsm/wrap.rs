@@ -298,4 +298,3 @@ fn private_from_pkcs8(der: &[u8], kt: u64, t: &Template) -> Result<Object> {
     complete_import(&mut obj).map_err(|_| Error::WrappedKeyInvalid)?;
     Ok(obj)
 }
-
