@@ -258,6 +258,41 @@ fn cipher_mechanism(
     }
 }
 
+/// The `C_WrapKey`/`C_UnwrapKey` mechanism for a Key Wrapping Specification or Key Wrapping
+/// Data: AES key wrap (NIST SP 800-38F KW, RFC 3394; KWP, RFC 5649, for AES Key Wrap Padding)
+/// under an AES key, RSA-OAEP (the default) or PKCS#1 v1.5 under an RSA key. `params` are the
+/// request's Cryptographic Parameters, else those of the wrapping key `m`.
+pub(super) fn wrap_mechanism(params: Option<&Ttlv>, m: &Managed) -> Result<Mechanism> {
+    let p = read_params(params.or_else(|| m.first("Cryptographic Parameters")));
+    match m.key_type {
+        Some(ck::CKK_AES) => match p.mode {
+            None | Some(Mode::NIST_KEY_WRAP) => Ok(Mechanism::new(ck::CKM_AES_KEY_WRAP)),
+            Some(Mode::AES_KEY_WRAP_PADDING) => Ok(Mechanism::new(ck::CKM_AES_KEY_WRAP_KWP)),
+            Some(_) => Err(bad_params("this block cipher mode for key wrapping")),
+        },
+        Some(ck::CKK_RSA) => match p.padding.unwrap_or(Pad::OAEP) {
+            Pad::OAEP => {
+                let h = hash_row(p.hash.unwrap_or(HashAlg::SHA_1))?;
+                let mgf = hash_row(p.mgf_hash.unwrap_or(p.hash.unwrap_or(HashAlg::SHA_1)))?;
+                Ok(Mechanism {
+                    mech: ck::CKM_RSA_PKCS_OAEP,
+                    param: Param::Oaep {
+                        hash: h.1,
+                        mgf: mgf.2,
+                        source: p.p_source.clone(),
+                    },
+                })
+            }
+            Pad::PKCS1_V1_5 => Ok(Mechanism::new(ck::CKM_RSA_PKCS)),
+            _ => Err(bad_params("this RSA padding for key wrapping")),
+        },
+        _ => Err(KmipError::new(
+            ResultReason::INVALID_FIELD,
+            "the wrapping key's algorithm does not wrap keys",
+        )),
+    }
+}
+
 /// Protect Stop Date and Process Start Date (KMIP 1.4 §3.25, §3.26): after the first a key no
 /// longer protects (encrypt, sign, MAC); before the second it does not yet process (decrypt,
 /// verify).

@@ -1,6 +1,8 @@
-//! Get (KMIP 1.4 §4.11, 2.1 §6.1.22): an object's value in the Key Format Type asked for.
-//! Sensitive and non-extractable keys are refused with the reasons KMIP names for them, the
-//! same rule `C_GetAttributeValue` applies on the other door.
+//! Get (KMIP 1.4 §4.11, 2.1 §6.1.22): an object's value in the Key Format Type asked for,
+//! wrapped under another key when asked (`key_wrapping`). Sensitive and non-extractable keys
+//! are refused in the clear with the reasons KMIP names for them, the same rule
+//! `C_GetAttributeValue` applies on the other door; a sensitive but extractable key can be got
+//! wrapped, as `C_WrapKey` allows.
 
 use super::Ctx;
 use crate::error::{KmipError, Result};
@@ -244,9 +246,6 @@ pub fn get(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             "the object has been destroyed",
         ));
     }
-    if payload.find(Tag::KEY_WRAPPING_SPECIFICATION).is_some() {
-        return Err(KmipError::unsupported("Get with a Key Wrapping Specification"));
-    }
     if let Some(c) = payload.find(Tag::KEY_COMPRESSION_TYPE) {
         if c.as_enum() != Some(1) {
             return Err(KmipError::new(
@@ -255,13 +254,9 @@ pub fn get(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             ));
         }
     }
-    // Without a requested format, the one the object was registered or made in.
-    let format = payload
-        .find(Tag::KEY_FORMAT_TYPE)
-        .or_else(|| m.first("Key Format Type"))
-        .and_then(Ttlv::as_enum)
-        .map(Kft);
-    let value = object_value(ctx, &m, format)?;
+    // Without a requested format, the one the object was registered or made in; wrapped
+    // when a Key Wrapping Specification or Key Wrap Type asks for it.
+    let value = super::key_wrapping::requested_value(ctx, &m, payload)?;
     // Fresh (KMIP 1.4 §3.34, 2.1 §4.18): the object has not yet been served to a client.
     if m.first("Fresh").and_then(Ttlv::as_bool) == Some(true) {
         let mut a = m.stored_attrs();

@@ -11,6 +11,8 @@ mod derive;
 mod destroy;
 mod discover;
 pub(crate) mod get;
+mod import;
+mod key_wrapping;
 mod limits;
 mod locate;
 mod log;
@@ -121,6 +123,7 @@ pub static OPERATIONS: &[(Op, Handler)] = &[
     (Op::DERIVE_KEY, derive::derive_key),
     (Op::EXPORT, rekey::export),
     (Op::LOG, log::log),
+    (Op::IMPORT, import::import),
 ];
 
 /// Runs one batch item.

@@ -1,23 +1,28 @@
 //! Register (KMIP 1.4 §4.3, 2.1 §6.1.40): a client-supplied object becomes a token object.
 
 use super::create::{base_template, check_client_attrs, request_attrs};
+use super::key_wrapping::{unwrap_block, Wrapping, AS_REGISTERED};
 use super::Ctx;
 use crate::attributes::{self, Attribute};
 use crate::error::{KmipError, Result};
 use crate::key_formats::{self as kf, unsigned, unsupported_format, Raw};
-use crate::objects::{self, class_of, RSA_PRIVATE_TAGS};
+use crate::objects::{self, class_of, Managed, RSA_PRIVATE_TAGS};
 use crate::ttlv::enums::{CryptographicAlgorithm as Alg, KeyFormatType as Kft, ObjectType};
 use crate::ttlv::{Tag, Ttlv, Value};
 use cryptoki_sys as ck;
 use softhsm::attr::enc_ulong;
 use softhsm::crypto::Curve;
+use softhsm::hsm::ChosenId;
 use softhsm::mechanism::ops::RSA_PRIVATE_ATTRS;
 use zeroize::Zeroizing;
 
-/// The Key Block of a key object, with its format, material and algorithm.
+/// The Key Block of a key object, with its format, material and algorithm. A wrapped block
+/// (with Key Wrapping Data) has no material in the clear: `key_wrapping` unwraps it.
 struct KeyBlock<'a> {
+    block: &'a Ttlv,
     format: Kft,
     material: &'a Ttlv,
+    wrapped: bool,
     alg: Option<Alg>,
     bits: Option<i32>,
 }
@@ -31,16 +36,19 @@ fn key_block(object: &Ttlv) -> Result<KeyBlock<'_>> {
         .and_then(Ttlv::as_enum)
         .map(Kft)
         .ok_or_else(|| KmipError::missing("Key Format Type"))?;
-    if kb.find(Tag::KEY_WRAPPING_DATA).is_some() {
-        return Err(KmipError::unsupported("registering a wrapped key"));
-    }
-    let material = kb
-        .find(Tag::KEY_VALUE)
-        .and_then(|kv| kv.find(Tag::KEY_MATERIAL))
-        .ok_or_else(|| KmipError::missing("Key Material"))?;
+    let wrapped = kb.find(Tag::KEY_WRAPPING_DATA).is_some();
+    let material = match kb.find(Tag::KEY_VALUE) {
+        Some(kv) if wrapped => kv,
+        Some(kv) => kv
+            .find(Tag::KEY_MATERIAL)
+            .ok_or_else(|| KmipError::missing("Key Material"))?,
+        None => return Err(KmipError::missing("Key Value")),
+    };
     Ok(KeyBlock {
+        block: kb,
         format,
         material,
+        wrapped,
         alg: kb
             .find(Tag::CRYPTOGRAPHIC_ALGORITHM)
             .and_then(Ttlv::as_enum)
@@ -257,15 +265,56 @@ fn certificate(object: &Ttlv, raw: &mut Raw) -> Result<()> {
     Ok(())
 }
 
-pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    let ot = payload
+/// The key type a wrapped key of `ot` gets from its algorithm (what `C_UnwrapKey` needs).
+fn unwrapped_key_type(ot: ObjectType, alg: Option<Alg>) -> Result<u64> {
+    let alg = alg.ok_or_else(|| KmipError::missing("Cryptographic Algorithm"))?;
+    match (ot, objects::key_type_of(alg)) {
+        (ObjectType::SYMMETRIC_KEY, Some(kt)) if softhsm::attr::SECRET_KEY_TYPES.contains(&kt) => Ok(kt),
+        (ObjectType::PRIVATE_KEY, Some(kt @ (ck::CKK_RSA | ck::CKK_EC))) => Ok(kt),
+        _ => Err(KmipError::invalid("Cryptographic Algorithm for a wrapped key")),
+    }
+}
+
+/// Adds `a` unless the list already has an attribute of that name (an imported object
+/// brings its own Digest and Key Format Type).
+fn push_new(attrs: &mut Vec<Attribute>, a: Attribute) {
+    if !attrs.iter().any(|x| x.name == a.name) {
+        attrs.push(a);
+    }
+}
+
+/// The Object Type a Register or Import request names.
+pub(super) fn object_type(payload: &Ttlv) -> Result<ObjectType> {
+    payload
         .find(Tag::OBJECT_TYPE)
         .and_then(Ttlv::as_enum)
         .map(ObjectType)
-        .ok_or_else(|| KmipError::missing("Object Type"))?;
-    let (class, app) = class_of(ot).ok_or_else(|| KmipError::unsupported("this Object Type"))?;
-    let mut attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
+        .ok_or_else(|| KmipError::missing("Object Type"))
+}
+
+/// Register (KMIP 1.4 §4.3, 2.1 §6.1.40).
+pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+    let ot = object_type(payload)?;
+    let attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
     check_client_attrs(&attrs, ot)?;
+    super::create::check_unique_names(ctx, &attrs)?;
+    let m = make_object(ctx, payload, ot, attrs, None)?;
+    log::info!("registered {:?} object {}", ot, m.uid);
+    ctx.placeholder = Some(m.uid.clone());
+    Ok(vec![ctx.uid_item(&m.uid)])
+}
+
+/// The object of a Register or Import request as a new token object with `attrs`, and with
+/// the Unique Identifier `id` when the key manager chooses it (Import). A wrapped key is
+/// unwrapped by the core with the key its Key Wrapping Data names.
+pub(super) fn make_object(
+    ctx: &Ctx<'_>,
+    payload: &Ttlv,
+    ot: ObjectType,
+    mut attrs: Vec<Attribute>,
+    id: Option<ChosenId<'_>>,
+) -> Result<Managed> {
+    let (class, app) = class_of(ot).ok_or_else(|| KmipError::unsupported("this Object Type"))?;
     let object_tag = match ot {
         ObjectType::SYMMETRIC_KEY => Tag::SYMMETRIC_KEY,
         ObjectType::PRIVATE_KEY => Tag::PRIVATE_KEY,
@@ -292,7 +341,23 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             if let (Some(b), None) = (kb.bits, attributes::first(&attrs, "Cryptographic Length")) {
                 attrs.push(Attribute::new(def("Cryptographic Length"), Value::Integer(b)));
             }
-            attrs.push(super::create::key_format_attr(kb.format.0));
+            push_new(&mut attrs, super::create::key_format_attr(kb.format.0));
+            if kb.wrapped {
+                let w = Wrapping::read(
+                    kb.block
+                        .find(Tag::KEY_WRAPPING_DATA)
+                        .ok_or_else(|| KmipError::missing("Key Wrapping Data"))?,
+                )?;
+                attrs.push(Attribute {
+                    name: AS_REGISTERED.into(),
+                    index: 0,
+                    value: Ttlv::structure(Tag::ATTRIBUTE_VALUE, w.data().items().to_vec()),
+                });
+                let mut raw = base_template(class, &attrs)?;
+                raw.push((ck::CKA_KEY_TYPE, enc_ulong(unwrapped_key_type(ot, kb.alg)?)));
+                let h = unwrap_block(ctx, kb.block, ot, kb.format, &raw, id)?;
+                return ctx.load_handle(h);
+            }
             // The curve of a Raw EC point or a parameterless ECPrivateKey.
             let domain = attributes::first(&attrs, "Cryptographic Domain Parameters")
                 .and_then(|d| d.find(Tag::RECOMMENDED_CURVE))
@@ -307,7 +372,10 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         ObjectType::CERTIFICATE => certificate(object, &mut extra)?,
         ObjectType::SECRET_DATA => {
             let kb = key_block(object)?;
-            attrs.push(super::create::key_format_attr(kb.format.0));
+            if kb.wrapped {
+                return Err(KmipError::unsupported("a wrapped Secret Data"));
+            }
+            push_new(&mut attrs, super::create::key_format_attr(kb.format.0));
             let v = kb
                 .material
                 .as_bytes()
@@ -348,17 +416,13 @@ pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             ObjectType::CERTIFICATE => Kft::RAW.0,
             _ => Kft::OPAQUE.0,
         };
-        attrs.push(super::create::digest_attr(v, format));
+        push_new(&mut attrs, super::create::digest_attr(v, format));
     }
-    super::create::check_unique_names(ctx, &attrs)?;
     let mut raw = base_template(class, &attrs)?;
     if let Some(app) = app {
         raw.push((ck::CKA_APPLICATION, app.as_bytes().to_vec()));
     }
     raw.extend(extra);
-    let h = ctx.kmip.hsm.create_object(ctx.session, &raw)?;
-    let m = ctx.load_handle(h)?;
-    log::info!("registered {:?} object {}", ot, m.uid);
-    ctx.placeholder = Some(m.uid.clone());
-    Ok(vec![ctx.uid_item(&m.uid)])
+    let h = ctx.kmip.hsm.create_object_as(ctx.session, &raw, id)?;
+    ctx.load_handle(h)
 }

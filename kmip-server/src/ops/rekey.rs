@@ -193,15 +193,7 @@ pub fn re_key(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
 pub fn export(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
-    if payload.find(Tag::KEY_WRAPPING_SPECIFICATION).is_some() {
-        return Err(KmipError::unsupported("Export with a Key Wrapping Specification"));
-    }
-    let format = payload
-        .find(Tag::KEY_FORMAT_TYPE)
-        .or_else(|| m.first("Key Format Type"))
-        .and_then(Ttlv::as_enum)
-        .map(crate::ttlv::enums::KeyFormatType);
-    let value = super::get::object_value(ctx, &m, format)?;
+    let value = super::key_wrapping::requested_value(ctx, &m, payload)?;
     ctx.placeholder = Some(uid.clone());
     Ok(vec![
         Ttlv::enumeration(Tag::OBJECT_TYPE, m.object_type.0),

@@ -13,7 +13,6 @@ use crate::mechanism::ops::{
 use crate::mechanism::{self, KdfField, Mechanism, Param};
 use crate::object::factory::{self, Origin, Template};
 use crate::object::Object;
-use crate::session::{Out, Output};
 use cryptoki_sys as ck;
 use zeroize::Zeroizing;
 
@@ -43,7 +42,7 @@ fn check_value(obj: &Object) -> Vec<u8> {
     d
 }
 
-fn check_secret_len(key_type: u64, len: usize) -> Result<()> {
+pub(super) fn check_secret_len(key_type: u64, len: usize) -> Result<()> {
     let ok = match key_type {
         ck::CKK_AES => matches!(len, 16 | 24 | 32),
         _ => (1..=512).contains(&len),
@@ -221,7 +220,7 @@ fn class_and_type(t: &Template, class: u64, key_types: &[u64]) -> Result<u64> {
     }
 }
 
-fn set_secret(obj: &mut Object, value: Zeroizing<Vec<u8>>) {
+pub(super) fn set_secret(obj: &mut Object, value: Zeroizing<Vec<u8>>) {
     obj.set_ulong(ck::CKA_VALUE_LEN, value.len() as u64);
     obj.set(ck::CKA_VALUE, value.to_vec());
     let cv = check_value(obj);
@@ -502,138 +501,6 @@ impl Hsm {
         }
     }
 
-    /// `C_WrapKey`: encrypts a secret key's value under a wrapping key.
-    pub fn wrap_key(&self, h: u64, m: &Mechanism, wrapping: u64, key: u64, out: Out) -> Result<Output> {
-        let (_, slot, _) = self.session(h)?;
-        mechanism::require(m.mech, ck::CKF_WRAP)?;
-        let wk = self.load_key(slot, wrapping, true).map_err(|e| match e {
-            Error::KeyHandleInvalid => Error::WrappingKeyHandleInvalid,
-            o => o,
-        })?;
-        check_use(&wk, ck::CKA_WRAP, m.mech)?;
-        let k = self.load_key(slot, key, true)?;
-        if !k.bool(ck::CKA_EXTRACTABLE) {
-            log::info!("key {} is not extractable", k.uid());
-            return Err(Error::KeyUnextractable);
-        }
-        if k.bool(ck::CKA_WRAP_WITH_TRUSTED) && !wk.bool(ck::CKA_TRUSTED) {
-            log::info!("key {} may only be wrapped with a trusted key", k.uid());
-            return Err(Error::KeyNotWrappable);
-        }
-        if let Some(required) = wk.get(ck::CKA_WRAP_TEMPLATE).filter(|t| !t.is_empty()) {
-            let entries = attr::dec_array(required).ok_or(Error::GeneralError)?;
-            if !entries.iter().all(|(ty, v)| k.get(*ty) == Some(v.as_slice())) {
-                log::info!(
-                    "key {} does not match the wrapping key's CKA_WRAP_TEMPLATE",
-                    k.uid()
-                );
-                return Err(Error::KeyNotWrappable);
-            }
-        }
-        let value = match k.class() {
-            Some(ck::CKO_SECRET_KEY) => Zeroizing::new(k.get(ck::CKA_VALUE).unwrap_or_default().to_vec()),
-            Some(ck::CKO_PRIVATE_KEY) => pkcs8_of(&k)?,
-            _ => {
-                log::info!("only secret and private keys can be wrapped");
-                return Err(Error::KeyNotWrappable);
-            }
-        };
-        let mut op = ops::cipher(m, &wk, &self.keys, true, self.config.compat.aes_key_wrap_pad).map_err(
-            |e| match e {
-                Error::KeyTypeInconsistent => Error::WrappingKeyTypeInconsistent,
-                Error::KeySizeRange => Error::WrappingKeySizeRange,
-                o => o,
-            },
-        )?;
-        let r = op.update(&value).and_then(|mut a| {
-            a.extend(op.finish()?);
-            Ok(a)
-        });
-        let wrapped = r.map_err(|e| match e {
-            Error::DataLenRange | Error::DataInvalid => Error::KeySizeRange,
-            o => o,
-        })?;
-        match out {
-            Out::Query => Ok(Output::Len(wrapped.len())),
-            Out::Cap(c) if c < wrapped.len() => Err(Error::BufferTooSmall {
-                needed: wrapped.len(),
-            }),
-            Out::Cap(_) => Ok(Output::Data(wrapped)),
-        }
-    }
-
-    /// `C_UnwrapKey`: decrypts a wrapped secret key into a new key object.
-    pub fn unwrap_key(
-        &self,
-        h: u64,
-        m: &Mechanism,
-        unwrapping: u64,
-        wrapped: &[u8],
-        raw: &[(AttrType, Vec<u8>)],
-    ) -> Result<u64> {
-        let (_, slot, rw) = self.session(h)?;
-        mechanism::require(m.mech, ck::CKF_UNWRAP)?;
-        let uk = self.load_key(slot, unwrapping, false).map_err(|e| match e {
-            Error::KeyHandleInvalid => Error::UnwrappingKeyHandleInvalid,
-            o => o,
-        })?;
-        check_use(&uk, ck::CKA_UNWRAP, m.mech)?;
-        let mut t = self.template(raw)?;
-        factory::merge_required(&mut t, uk.get(ck::CKA_UNWRAP_TEMPLATE))?;
-        let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or(Error::TemplateIncomplete)?;
-        let kt = factory::tmpl_ulong(&t, ck::CKA_KEY_TYPE).ok_or(Error::TemplateIncomplete)?;
-        let fits = match class {
-            ck::CKO_SECRET_KEY => attr::SECRET_KEY_TYPES.contains(&kt),
-            ck::CKO_PRIVATE_KEY => {
-                matches!(
-                    kt,
-                    ck::CKK_RSA | ck::CKK_EC | ck::CKK_EC_EDWARDS | ck::CKK_EC_MONTGOMERY
-                )
-            }
-            _ => false,
-        };
-        if !fits {
-            log::info!("C_UnwrapKey makes secret or private keys of a supported type");
-            return Err(Error::TemplateInconsistent);
-        }
-        let mut op = ops::cipher(m, &uk, &self.keys, false, self.config.compat.aes_key_wrap_pad).map_err(
-            |e| match e {
-                Error::KeyTypeInconsistent => Error::UnwrappingKeyTypeInconsistent,
-                Error::KeySizeRange => Error::UnwrappingKeySizeRange,
-                o => o,
-            },
-        )?;
-        let value = op
-            .update(wrapped)
-            .and_then(|mut a| {
-                a.extend(op.finish()?);
-                Ok(a)
-            })
-            .map_err(|e| match e {
-                Error::EncryptedDataLenRange => Error::WrappedKeyLenRange,
-                Error::EncryptedDataInvalid => Error::WrappedKeyInvalid,
-                o => o,
-            })?;
-        let mut value = Zeroizing::new(value);
-        if class == ck::CKO_PRIVATE_KEY {
-            let mut obj = private_from_pkcs8(&value, kt, &t)?;
-            factory::finish_key(&mut obj, Origin::Unwrap, None, None);
-            return self.insert_new(h, slot, rw, obj);
-        }
-        let mut t2 = t.clone();
-        if let Some(len) = t2.remove(&ck::CKA_VALUE_LEN).and_then(|v| attr::dec_ulong(&v)) {
-            if len as usize > value.len() {
-                return Err(Error::TemplateInconsistent);
-            }
-            value.truncate(len as usize);
-        }
-        check_secret_len(kt, value.len()).map_err(|_| Error::WrappedKeyInvalid)?;
-        let mut obj = factory::build(Origin::Unwrap, ck::CKO_SECRET_KEY, Some(kt), &t2)?;
-        set_secret(&mut obj, value);
-        factory::finish_key(&mut obj, Origin::Unwrap, None, None);
-        self.insert_new(h, slot, rw, obj)
-    }
-
     /// `C_DeriveKey`: ECDH (`CKM_ECDH1_DERIVE`, `CKD_NULL`), hash of a key
     /// (`CKM_SHA*_KEY_DERIVATION`), AES encryption of data (`CKM_AES_ECB_ENCRYPT_DATA`,
     /// `CKM_AES_CBC_ENCRYPT_DATA`) and concatenation (`CKM_CONCATENATE_*`).
@@ -842,58 +709,6 @@ impl Hsm {
             (false, false) => Err(Error::MechanismParamInvalid),
         }
     }
-}
-
-/// A private key object's PKCS#8 encoding (what `C_WrapKey` wraps).
-fn pkcs8_of(k: &Object) -> Result<Zeroizing<Vec<u8>>> {
-    let value = k.get(ck::CKA_VALUE).unwrap_or_default();
-    let r = match k.key_type() {
-        Some(ck::CKK_RSA) => {
-            let key = ops::rsa_private(k)?;
-            crypto::private_key_to_pkcs8(&crypto::PrivateKeyRef::Rsa(&key))
-        }
-        Some(ck::CKK_EC) => {
-            let key = crypto::EcPrivateKey::from_scalar(ops::curve_of(k)?, value)
-                .map_err(|e| map_crypto(e, Ctx::Sign))?;
-            crypto::private_key_to_pkcs8(&crypto::PrivateKeyRef::Ec(&key))
-        }
-        Some(ck::CKK_EC_EDWARDS) => crypto::private_key_to_pkcs8(&crypto::PrivateKeyRef::Ed25519(value)),
-        Some(ck::CKK_EC_MONTGOMERY) => crypto::private_key_to_pkcs8(&crypto::PrivateKeyRef::X25519(value)),
-        _ => return Err(Error::KeyNotWrappable),
-    };
-    r.map_err(|_| Error::KeyNotWrappable)
-}
-
-/// A private key object from an unwrapped PKCS#8 encoding, of key type `kt` (which must match).
-fn private_from_pkcs8(der: &[u8], kt: u64, t: &Template) -> Result<Object> {
-    let parsed = crypto::private_key_from_pkcs8(der).map_err(|_| Error::WrappedKeyInvalid)?;
-    let mut obj = factory::build(Origin::Unwrap, ck::CKO_PRIVATE_KEY, Some(kt), t)?;
-    match (parsed, kt) {
-        (crypto::ParsedPrivateKey::Rsa(key), ck::CKK_RSA) => {
-            let c = key.components();
-            for (ty, v) in ops::rsa_attr_values(&c) {
-                obj.set(ty, v.clone());
-            }
-        }
-        (crypto::ParsedPrivateKey::Ec(key), ck::CKK_EC) => {
-            obj.set(ck::CKA_EC_PARAMS, key.curve().oid_der().to_vec());
-            obj.set(ck::CKA_VALUE, key.scalar().to_vec());
-        }
-        (crypto::ParsedPrivateKey::Ed25519(seed), ck::CKK_EC_EDWARDS) => {
-            obj.set(ck::CKA_EC_PARAMS, ops::ED25519_PARAMS_OID.to_vec());
-            obj.set(ck::CKA_VALUE, seed.to_vec());
-        }
-        (crypto::ParsedPrivateKey::X25519(k), ck::CKK_EC_MONTGOMERY) => {
-            obj.set(ck::CKA_EC_PARAMS, ops::X25519_PARAMS_OID.to_vec());
-            obj.set(ck::CKA_VALUE, k.to_vec());
-        }
-        _ => {
-            log::info!("the unwrapped key is not of the key type the template names");
-            return Err(Error::TemplateInconsistent);
-        }
-    }
-    complete_import(&mut obj).map_err(|_| Error::WrappedKeyInvalid)?;
-    Ok(obj)
 }
 
 /// NIST SP 800-108 KDF in counter mode with an HMAC or AES-CMAC PRF: the PRF input of each

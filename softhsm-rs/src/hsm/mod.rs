@@ -10,6 +10,7 @@
 mod crypt;
 mod keys;
 mod objects;
+mod wrap;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -26,7 +27,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use objects::{display_value, AttrValue};
+pub use objects::{display_value, valid_unique_id, AttrValue, ChosenId, MAX_UNIQUE_ID};
+pub use wrap::{UnwrapAs, UnwrapDecoder, WrapEncoder};
 
 /// What `C_GetTokenInfo` reports.
 #[derive(Debug, Clone)]

@@ -22,6 +22,25 @@ pub enum AttrValue {
 }
 
 /// A loaded object and where it lives.
+/// The longest Unique Identifier a key manager may choose.
+pub const MAX_UNIQUE_ID: usize = 256;
+
+/// A Unique Identifier chosen by the key manager for a new object (KMIP Import), and whether
+/// it replaces an object that already has it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChosenId<'a> {
+    pub uid: &'a str,
+    pub replace: bool,
+}
+
+/// Whether `uid` may name an object: 1 to `MAX_UNIQUE_ID` printable ASCII characters, no
+/// leading or trailing space.
+pub fn valid_unique_id(uid: &str) -> bool {
+    (1..=MAX_UNIQUE_ID).contains(&uid.len())
+        && uid.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+        && uid.trim() == uid
+}
+
 pub(super) struct Loaded {
     pub obj: Object,
     pub at: ObjRef,
@@ -108,7 +127,20 @@ impl Hsm {
     }
 
     /// Stores a new object for a session on `slot` and returns its handle.
-    pub(super) fn insert_new(&self, session: u64, slot: u64, rw: bool, mut obj: Object) -> Result<u64> {
+    pub(super) fn insert_new(&self, session: u64, slot: u64, rw: bool, obj: Object) -> Result<u64> {
+        self.insert_new_as(session, slot, rw, obj, None)
+    }
+
+    /// `insert_new` with the key manager's choice of Unique Identifier (KMIP Import), which
+    /// may replace the object that has it.
+    pub(super) fn insert_new_as(
+        &self,
+        session: u64,
+        slot: u64,
+        rw: bool,
+        mut obj: Object,
+        id: Option<ChosenId<'_>>,
+    ) -> Result<u64> {
         let (user_key, any_key) = {
             let s = self.state();
             (s.user_key(slot), s.any_key(slot))
@@ -117,7 +149,17 @@ impl Hsm {
             log::info!("private objects need a user login");
             return Err(Error::UserNotLoggedIn);
         }
-        obj.set(ck::CKA_UNIQUE_ID, token::random_id()?.into_bytes());
+        let replaced = match id {
+            None => {
+                obj.set(ck::CKA_UNIQUE_ID, token::random_id()?.into_bytes());
+                None
+            }
+            Some(id) => {
+                let old = self.check_chosen_id(slot, &obj, id)?;
+                obj.set(ck::CKA_UNIQUE_ID, id.uid.as_bytes().to_vec());
+                old
+            }
+        };
         if !obj.is_token() {
             let mut s = self.state();
             s.next_handle += 1;
@@ -138,8 +180,52 @@ impl Hsm {
         }
         let t = self.token(slot)?;
         let stored = self.to_stored(&t.uid, &obj, any_key.as_ref())?;
-        self.write(t.id, Write::Insert(stored))?;
+        match replaced {
+            // One write replaces the old object: its row, attributes and sealed part.
+            Some(old) => {
+                if !self.write(t.id, Write::Update(stored))? {
+                    return Err(Error::ObjectHandleInvalid);
+                }
+                self.state().forget_handle(old);
+            }
+            None => {
+                self.write(t.id, Write::Insert(stored))?;
+            }
+        }
         Ok(self.state().handle_for(slot, obj.uid(), obj.is_private()))
+    }
+
+    /// Checks a Unique Identifier the key manager chose for a new token object: well formed,
+    /// and either free or (with `replace`) held by a destroyable object, whose handle is
+    /// returned.
+    fn check_chosen_id(&self, slot: u64, obj: &Object, id: ChosenId<'_>) -> Result<Option<u64>> {
+        if !self.manager {
+            log::info!("only the key manager chooses Unique Identifiers");
+            return Err(Error::ActionProhibited);
+        }
+        if !obj.is_token() {
+            log::info!("a chosen Unique Identifier is for token objects");
+            return Err(Error::TemplateInconsistent);
+        }
+        if !valid_unique_id(id.uid) {
+            log::info!("a Unique Identifier is 1 to {MAX_UNIQUE_ID} printable ASCII characters");
+            return Err(Error::AttributeValueInvalid);
+        }
+        let t = self.token(slot)?;
+        let Some(stored) = self.store().load(t.id, id.uid)? else {
+            return Ok(None);
+        };
+        if !id.replace {
+            log::info!("an object with Unique Identifier {} exists", id.uid);
+            return Err(Error::ActionProhibited);
+        }
+        let old = self.state().handle_for(slot, id.uid, stored.private);
+        let loaded = self.load(slot, old)?;
+        if loaded.locked || !loaded.obj.bool(ck::CKA_DESTROYABLE) {
+            log::info!("object {} cannot be replaced (not destroyable)", id.uid);
+            return Err(Error::ActionProhibited);
+        }
+        Ok(Some(old))
     }
 
     fn to_stored(
@@ -190,6 +276,17 @@ impl Hsm {
 
     /// `C_CreateObject`.
     pub fn create_object(&self, h: u64, raw: &[(AttrType, Vec<u8>)]) -> Result<u64> {
+        self.create_object_as(h, raw, None)
+    }
+
+    /// `C_CreateObject` for the key manager, which may choose the new object's Unique
+    /// Identifier (KMIP Import).
+    pub fn create_object_as(
+        &self,
+        h: u64,
+        raw: &[(AttrType, Vec<u8>)],
+        id: Option<ChosenId<'_>>,
+    ) -> Result<u64> {
         let (_, slot, rw) = self.session(h)?;
         let t = self.template(raw)?;
         let class = factory::tmpl_ulong(&t, ck::CKA_CLASS).ok_or_else(|| {
@@ -211,7 +308,7 @@ impl Hsm {
             log::info!("only the SO may create trusted objects");
             return Err(Error::AttributeReadOnly);
         }
-        self.insert_new(h, slot, rw, obj)
+        self.insert_new_as(h, slot, rw, obj, id)
     }
 
     /// `C_CopyObject`: the template may change `CKA_TOKEN`, `CKA_PRIVATE`, `CKA_MODIFIABLE`,

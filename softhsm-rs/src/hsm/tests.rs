@@ -1086,3 +1086,88 @@ fn the_kmip_lifecycle_governs_use_and_only_the_manager_sets_it() {
         vec![AttrValue::Invalid, AttrValue::Value(enc_ulong(state::DESTROYED))]
     );
 }
+
+#[test]
+fn only_the_key_manager_chooses_unique_ids_and_encodes_wrapped_keys() {
+    use crate::object::Object;
+    use zeroize::Zeroizing;
+    let (mut h, s) = ready();
+    let secret = |v: u8, extractable: bool| {
+        vec![
+            (ck::CKA_CLASS, enc_ulong(ck::CKO_SECRET_KEY)),
+            (ck::CKA_KEY_TYPE, enc_ulong(ck::CKK_AES)),
+            (ck::CKA_TOKEN, enc_bool(true)),
+            (ck::CKA_EXTRACTABLE, enc_bool(extractable)),
+            (ck::CKA_SENSITIVE, enc_bool(false)),
+            (ck::CKA_VALUE, vec![v; 16]),
+        ]
+    };
+    let id = ChosenId {
+        uid: "chosen-1",
+        replace: false,
+    };
+    let kw = Mechanism::new(ck::CKM_AES_KEY_WRAP);
+    let kek = h
+        .generate_key(
+            s,
+            &Mechanism::new(ck::CKM_AES_KEY_GEN),
+            &[
+                (ck::CKA_VALUE_LEN, enc_ulong(16)),
+                (ck::CKA_TOKEN, enc_bool(true)),
+                (ck::CKA_WRAP, enc_bool(true)),
+            ],
+        )
+        .unwrap();
+    let k = h.create_object(s, &secret(1, true)).unwrap();
+    let identity = |_: &Object, v: &[u8]| Ok(Zeroizing::new(v.to_vec()));
+    // Through PKCS#11 neither hook is offered.
+    assert_eq!(
+        h.create_object_as(s, &secret(1, true), Some(id)).unwrap_err(),
+        Error::ActionProhibited
+    );
+    assert_eq!(
+        h.wrap_key_with(s, &kw, kek, k, &identity).unwrap_err(),
+        Error::ActionProhibited
+    );
+    h.set_key_manager(true);
+    let value_of = |h: &Hsm, uid: &str| {
+        let o = h.object_by_uid(s, uid).unwrap();
+        match &h.get_attributes(s, o, &[ck::CKA_VALUE]).unwrap()[0] {
+            AttrValue::Value(v) => v.clone(),
+            other => panic!("no value: {other:?}"),
+        }
+    };
+    let a = h.create_object_as(s, &secret(1, true), Some(id)).unwrap();
+    assert_eq!(h.object_by_uid(s, "chosen-1").unwrap(), a);
+    assert_eq!(
+        h.create_object_as(s, &secret(2, true), Some(id)).unwrap_err(),
+        Error::ActionProhibited
+    );
+    let replace = ChosenId { replace: true, ..id };
+    h.create_object_as(s, &secret(2, true), Some(replace)).unwrap();
+    assert_eq!(value_of(&h, "chosen-1"), vec![2; 16]);
+    for bad in ["", "tab\there", " lead"] {
+        let bad = ChosenId {
+            uid: bad,
+            replace: false,
+        };
+        assert_eq!(
+            h.create_object_as(s, &secret(3, true), Some(bad)).unwrap_err(),
+            Error::AttributeValueInvalid
+        );
+    }
+    // The encoder's output is what is wrapped; the identity gives C_WrapKey's answer.
+    let Output::Data(plain) = h.wrap_key(s, &kw, kek, k, Out::Cap(64)).unwrap() else {
+        panic!("wrapped bytes expected")
+    };
+    assert_eq!(h.wrap_key_with(s, &kw, kek, k, &identity).unwrap(), plain);
+    let longer = |_: &Object, v: &[u8]| Ok(Zeroizing::new([v, v].concat()));
+    assert_eq!(h.wrap_key_with(s, &kw, kek, k, &longer).unwrap().len(), 40);
+    // The rules run before the encoder sees anything.
+    let locked = h.create_object(s, &secret(4, false)).unwrap();
+    let never = |_: &Object, _: &[u8]| -> Result<Zeroizing<Vec<u8>>> { panic!("encoder reached") };
+    assert_eq!(
+        h.wrap_key_with(s, &kw, kek, locked, &never).unwrap_err(),
+        Error::KeyUnextractable
+    );
+}
