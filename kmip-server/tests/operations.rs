@@ -1065,3 +1065,55 @@ fn re_key_key_pair_moves_names_and_links_both_halves_both_ways() {
         ResultReason::INVALID_FIELD
     );
 }
+
+/// Query answers what the server does: its operation table, its object types, and (from KMIP
+/// 1.3 on) Capability Information and RNG Parameters; a 1.2 client gets neither of the latter.
+#[test]
+fn query_reports_the_operation_table_capabilities_and_rng() {
+    use kmip_server::ttlv::enums::QueryFunction as Q;
+    let e = env();
+    let ask = |v: Version, fs: &[Q]| {
+        let p = fs
+            .iter()
+            .map(|f| Ttlv::enumeration(Tag::QUERY_FUNCTION, f.0))
+            .collect();
+        ok(&one(&e, v, Operation::QUERY, p)).clone()
+    };
+    let all = [
+        Q::QUERY_OPERATIONS,
+        Q::QUERY_OBJECTS,
+        Q::QUERY_SERVER_INFORMATION,
+        Q::QUERY_CAPABILITIES,
+        Q::QUERY_RN_GS,
+        Q::QUERY_PROFILES,
+    ];
+    let p = ask(Version::new(1, 4), &all);
+    let ops: Vec<u32> = p.find_all(Tag::OPERATION).filter_map(Ttlv::as_enum).collect();
+    let table: Vec<u32> = kmip_server::ops::OPERATIONS.iter().map(|(o, _)| o.0).collect();
+    assert_eq!(ops, table);
+    assert!(ops.contains(&Operation::DERIVE_KEY.0) && ops.contains(&Operation::IMPORT.0));
+    assert_eq!(p.find_all(Tag::OBJECT_TYPE).count(), 6);
+    let cap = p
+        .find(Tag::CAPABILITY_INFORMATION)
+        .expect("Capability Information");
+    assert_eq!(
+        cap.find(Tag::STREAMING_CAPABILITY).and_then(Ttlv::as_bool),
+        Some(true)
+    );
+    assert_eq!(
+        cap.find(Tag::BATCH_UNDO_CAPABILITY).and_then(Ttlv::as_bool),
+        Some(true)
+    );
+    assert_eq!(
+        cap.find(Tag::ASYNCHRONOUS_CAPABILITY).and_then(Ttlv::as_bool),
+        Some(false)
+    );
+    let rng = p.find(Tag::RNG_PARAMETERS).expect("RNG Parameters");
+    assert!(rng.find(Tag::DRBG_ALGORITHM).is_some());
+    // No profile is claimed.
+    assert!(p.find(Tag::PROFILE_INFORMATION).is_none());
+    let old = ask(Version::new(1, 2), &all);
+    assert!(old.find(Tag::CAPABILITY_INFORMATION).is_none());
+    assert!(old.find(Tag::RNG_PARAMETERS).is_none());
+    assert!(old.find(Tag::OPERATION).is_some());
+}

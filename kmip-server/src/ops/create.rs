@@ -153,18 +153,24 @@ pub(super) fn digest_of(ctx: &Ctx<'_>, m: &crate::objects::Managed) -> Option<At
 /// The attributes a server-generated key carries beyond the client's: the generator that
 /// made it (AWS-LC's CTR-DRBG with AES-256, KMIP 1.4 §3.44) and its Key Format Type (2.0).
 pub(super) fn generated_attrs(format: u32) -> Vec<Attribute> {
-    use crate::ttlv::enums::{DRBGAlgorithm, RNGAlgorithm};
     vec![
         Attribute::new(
             attributes::by_name("Random Number Generator").expect("in table"),
-            Value::Structure(vec![
-                Ttlv::enumeration(Tag::RNG_ALGORITHM, RNGAlgorithm::DRBG.0),
-                Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, Alg::AES.0),
-                Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 256),
-                Ttlv::enumeration(Tag::DRBG_ALGORITHM, DRBGAlgorithm::CTR.0),
-            ]),
+            Value::Structure(rng_parameters()),
         ),
         key_format_attr(format),
+    ]
+}
+
+/// The server's random number generator as RNG Parameters (KMIP 1.4 §2.1.18): AWS-LC's
+/// CTR-DRBG with AES-256. Query RNGs answers it too.
+pub(super) fn rng_parameters() -> Vec<Ttlv> {
+    use crate::ttlv::enums::{DRBGAlgorithm, RNGAlgorithm};
+    vec![
+        Ttlv::enumeration(Tag::RNG_ALGORITHM, RNGAlgorithm::DRBG.0),
+        Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, Alg::AES.0),
+        Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 256),
+        Ttlv::enumeration(Tag::DRBG_ALGORITHM, DRBGAlgorithm::CTR.0),
     ]
 }
 

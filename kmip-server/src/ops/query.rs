@@ -1,8 +1,10 @@
-//! Query (KMIP 1.4 §4.25, KMIP 2.1 §6.1.37): operations, objects, server information.
+//! Query (KMIP 1.4 §4.25, KMIP 2.1 §6.1.37): operations, objects, server information,
+//! capabilities and RNGs. Application namespaces, extensions, attestation types, validations,
+//! profiles and client registration methods are answered with none: the server claims none.
 
 use super::{Ctx, OPERATIONS};
 use crate::error::Result;
-use crate::ttlv::enums::{ObjectType, QueryFunction};
+use crate::ttlv::enums::{DestroyAction, ObjectType, QueryFunction, RNGMode, ShreddingAlgorithm, UnwrapMode};
 use crate::ttlv::{Tag, Ttlv};
 
 const OBJECT_TYPES: &[ObjectType] = &[
@@ -14,7 +16,7 @@ const OBJECT_TYPES: &[ObjectType] = &[
     ObjectType::OPAQUE_OBJECT,
 ];
 
-pub fn query(_ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+pub fn query(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let asked: Vec<QueryFunction> = payload
         .find_all(Tag::QUERY_FUNCTION)
         .filter_map(Ttlv::as_enum)
@@ -45,5 +47,38 @@ pub fn query(_ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             )],
         ));
     }
+    // Capability Information and RNG Parameters exist from KMIP 1.3 on.
+    let v13 = ctx.version >= crate::version::V1_3;
+    if v13 && asked.contains(&QueryFunction::QUERY_CAPABILITIES) {
+        out.push(capabilities());
+    }
+    if v13 && asked.contains(&QueryFunction::QUERY_RN_GS) {
+        out.push(Ttlv::structure(
+            Tag::RNG_PARAMETERS,
+            super::create::rng_parameters(),
+        ));
+    }
     Ok(out)
+}
+
+/// Capability Information (KMIP 1.4 §2.1.21), each answer true to what the server does:
+/// streaming (Init/Final Indicator) and batch Undo and Continue are implemented; there is no
+/// asynchronous mode or attestation; a wrapped key registered is unwrapped (Processed);
+/// Destroy deletes the key material and keeps the metadata (State Destroyed); nothing is
+/// shredded; the DRBG is AWS-LC's, seeded per process.
+fn capabilities() -> Ttlv {
+    Ttlv::structure(
+        Tag::CAPABILITY_INFORMATION,
+        vec![
+            Ttlv::boolean(Tag::STREAMING_CAPABILITY, true),
+            Ttlv::boolean(Tag::ASYNCHRONOUS_CAPABILITY, false),
+            Ttlv::boolean(Tag::ATTESTATION_CAPABILITY, false),
+            Ttlv::boolean(Tag::BATCH_UNDO_CAPABILITY, true),
+            Ttlv::boolean(Tag::BATCH_CONTINUE_CAPABILITY, true),
+            Ttlv::enumeration(Tag::UNWRAP_MODE, UnwrapMode::PROCESSED.0),
+            Ttlv::enumeration(Tag::DESTROY_ACTION, DestroyAction::KEY_MATERIAL_DELETED.0),
+            Ttlv::enumeration(Tag::SHREDDING_ALGORITHM, ShreddingAlgorithm::UNSUPPORTED.0),
+            Ttlv::enumeration(Tag::RNG_MODE, RNGMode::UNSPECIFIED.0),
+        ],
+    )
 }
