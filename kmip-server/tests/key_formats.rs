@@ -227,8 +227,10 @@ fn ec_private_keys_registered_in_each_format_come_back_in_each_other_format() {
             Ttlv::bytes(Tag::DATA, msg.clone()),
         ],
     ));
+    // KMIP carries ECDSA signatures as the DER ECDSA-Sig-Value, as OpenSSL and PyKMIP expect.
     let s = bytes(p.find(Tag::SIGNATURE_DATA).unwrap());
-    sig::UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_FIXED, &point)
+    assert_eq!(s[0], 0x30, "a DER SEQUENCE");
+    sig::UnparsedPublicKey::new(&sig::ECDSA_P256_SHA256_ASN1, &point)
         .verify(&msg, &s)
         .expect("the oracle verifies the server's signature");
 }

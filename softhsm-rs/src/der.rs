@@ -259,6 +259,16 @@ pub fn ecdsa_sig_to_raw(der: &[u8], n: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// PKCS#11's ECDSA `r || s` (two halves of equal length) as the DER `ECDSA-Sig-Value`
+/// (`SEQUENCE { r, s }`); `None` for an empty or odd-length input.
+pub fn ecdsa_sig_from_raw(raw: &[u8]) -> Option<Vec<u8>> {
+    if raw.is_empty() || raw.len() % 2 != 0 {
+        return None;
+    }
+    let (r, s) = raw.split_at(raw.len() / 2);
+    Some(seq(&[&uint(r), &uint(s)]))
+}
+
 /// The parts of an RFC 5915 ECPrivateKey.
 pub struct EcPrivateKeyParts<'a> {
     /// The named curve's DER OBJECT IDENTIFIER (the `[0]` parameters), if present.
@@ -392,6 +402,15 @@ mod tests {
         assert_eq!(ecdsa_sig_to_raw(&der, 3), Some(vec![0, 0x80, 1, 0, 0, 3]));
         assert_eq!(ecdsa_sig_to_raw(&der, 1), None, "r is longer than n");
         assert_eq!(ecdsa_sig_to_raw(&der[..der.len() - 1], 3), None);
+        // And back: r || s → DER → r || s, high bits and leading zeros included.
+        let raw = [0x00, 0x80, 0x01, 0x7f, 0x00, 0x03];
+        let der2 = ecdsa_sig_from_raw(&raw).unwrap();
+        assert_eq!(
+            der2,
+            [0x30, 0x0A, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x03, 0x7f, 0x00, 0x03]
+        );
+        assert_eq!(ecdsa_sig_to_raw(&der2, 3).as_deref(), Some(&raw[..]));
+        assert_eq!(ecdsa_sig_from_raw(&raw[..5]), None);
     }
 
     #[test]

@@ -558,9 +558,32 @@ pub fn sign(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     super::limits::consume(ctx, &m, input.len())?;
     let hsm = &ctx.kmip.hsm;
     hsm.sign_init(ctx.session, &mech, m.handle)?;
-    let sig = output(hsm.sign(ctx.session, &input, Out::Cap(2048))?);
+    let sig = kmip_signature(&m, output(hsm.sign(ctx.session, &input, Out::Cap(2048))?));
     ctx.placeholder = Some(uid.clone());
     Ok(vec![ctx.uid_item(&uid), Ttlv::bytes(Tag::SIGNATURE_DATA, sig)])
+}
+
+/// ECDSA signatures travel over KMIP as the DER `ECDSA-Sig-Value` of X9.62 (RFC 3279
+/// §2.2.3), as the OASIS test cases and clients (PyKMIP, `cryptography`, OpenSSL) expect; the
+/// core, like PKCS#11, signs `r || s`. Other signatures pass unchanged.
+pub(super) fn kmip_signature(m: &Managed, sig: Vec<u8>) -> Vec<u8> {
+    match m.key_type {
+        Some(ck::CKK_EC) => softhsm::der::ecdsa_sig_from_raw(&sig).unwrap_or(sig),
+        _ => sig,
+    }
+}
+
+/// A KMIP ECDSA signature as the core's `r || s`, when it is a DER `ECDSA-Sig-Value` that
+/// fits `m`'s curve; `None` otherwise (not EC, or not DER: then it is verified as given).
+pub(super) fn core_signature(m: &Managed, sig: &[u8]) -> Option<Vec<u8>> {
+    if m.key_type != Some(ck::CKK_EC) {
+        return None;
+    }
+    let n = m
+        .first("Cryptographic Length")
+        .and_then(Ttlv::as_int)
+        .map_or(0, |b| (b.max(0) as usize).div_ceil(8));
+    softhsm::der::ecdsa_sig_to_raw(sig, n)
 }
 
 pub(super) fn validity(r: softhsm::Result<()>) -> Result<ValidityIndicator> {
@@ -651,14 +674,10 @@ pub fn signature_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
         hsm.verify_init(ctx.session, &alt, m.handle)?;
         v = validity(hsm.verify(ctx.session, &input, sig))?;
     }
-    // ECDSA signatures travel as PKCS#11's r || s or, from most KMIP clients, as the DER
-    // ECDSA-Sig-Value of X9.62 (RFC 3279 §2.2.3): accept both.
-    if let (ValidityIndicator::INVALID, Some(ck::CKK_EC)) = (v, m.key_type) {
-        let n = m
-            .first("Cryptographic Length")
-            .and_then(Ttlv::as_int)
-            .map_or(0, |b| (b.max(0) as usize).div_ceil(8));
-        if let Some(raw) = softhsm::der::ecdsa_sig_to_raw(sig, n) {
+    // ECDSA signatures come as the DER ECDSA-Sig-Value (what this server answers and most
+    // KMIP clients send) or as PKCS#11's r || s: accept both.
+    if v == ValidityIndicator::INVALID {
+        if let Some(raw) = core_signature(&m, sig) {
             hsm.verify_init(ctx.session, &mech, m.handle)?;
             v = validity(hsm.verify(ctx.session, &input, &raw))?;
         }

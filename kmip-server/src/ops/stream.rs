@@ -504,8 +504,11 @@ fn feed(ctx: &Ctx<'_>, st: &mut Stream, payload: &Ttlv, last: bool) -> Result<Ve
                 hsm.sign_update(s, input)?;
             }
             if last {
-                let sig = data(hsm.sign_final(s, Out::Cap(2048))?);
+                let mut sig = data(hsm.sign_final(s, Out::Cap(2048))?);
                 let tag = if st.kind == Kind::Sign {
+                    if let Some(uid) = &st.uid {
+                        sig = super::crypto::kmip_signature(&ctx.load(uid)?, sig);
+                    }
                     Tag::SIGNATURE_DATA
                 } else {
                     Tag::MAC_DATA
@@ -526,7 +529,14 @@ fn feed(ctx: &Ctx<'_>, st: &mut Stream, payload: &Ttlv, last: bool) -> Result<Ve
                 } else {
                     "MAC Data"
                 };
-                let sig = st.check.take().ok_or_else(|| KmipError::missing(what))?;
+                let mut sig = st.check.take().ok_or_else(|| KmipError::missing(what))?;
+                // A DER ECDSA-Sig-Value is verified as the core's r || s (a stream cannot
+                // try both forms: the final call ends the operation).
+                if let (Kind::Verify, Some(uid)) = (st.kind, &st.uid) {
+                    if let Some(raw) = super::crypto::core_signature(&ctx.load(uid)?, &sig) {
+                        sig = raw;
+                    }
+                }
                 let mut v = validity(hsm.verify_final(s, &sig))?;
                 if let (ValidityIndicator::INVALID, Some(a)) = (v, st.alt) {
                     v = validity(hsm.verify_final(a, &sig))?;
