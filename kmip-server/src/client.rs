@@ -225,6 +225,14 @@ pub fn tls_alert(err: &io::Error) -> Option<AlertDescription> {
     }
 }
 
+/// `config` with TLS session resumption turned off: every connection made with it performs a
+/// full handshake.
+pub fn without_resumption(config: &ClientConfig) -> Arc<ClientConfig> {
+    let mut c = config.clone();
+    c.resumption = rustls::client::Resumption::disabled();
+    Arc::new(c)
+}
+
 /// The rustls client configuration `opts` describes (CA, client certificate, TLS versions).
 pub fn client_config(opts: &ClientOptions<'_>) -> io::Result<Arc<ClientConfig>> {
     let mut roots = RootCertStore::empty();

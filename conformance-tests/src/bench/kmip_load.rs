@@ -35,18 +35,27 @@ pub enum Workload {
     Get,
     /// AES-256-CBC (PKCS#5 padding, IV in the request) Encrypt of 1 KiB under an Active key.
     Encrypt,
-    /// A new mutual-TLS connection, one Get, close. The client shares one TLS configuration
-    /// across connections, so it resumes its TLS 1.2 session where the server allows it.
+    /// A new mutual-TLS connection with a full handshake (no session resumption), one Get,
+    /// close.
     Churn,
+    /// The same, resuming the client's earlier TLS session (abbreviated handshake), as a
+    /// long-running client does.
+    ChurnResumed,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 5] = [
+    /// Whether each op makes its own connection.
+    pub fn reconnects(self) -> bool {
+        matches!(self, Workload::Churn | Workload::ChurnResumed)
+    }
+
+    pub const ALL: [Workload; 6] = [
         Workload::Create,
         Workload::Cycle,
         Workload::Get,
         Workload::Encrypt,
         Workload::Churn,
+        Workload::ChurnResumed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +65,7 @@ impl Workload {
             Workload::Get => "Get AES-256 key",
             Workload::Encrypt => "Encrypt 1 KiB AES-256-CBC",
             Workload::Churn => "new TLS connection + Get (one op)",
+            Workload::ChurnResumed => "resumed TLS connection + Get (one op)",
         }
     }
 }
@@ -201,9 +211,15 @@ impl Outcome {
     }
 }
 
-/// One op of workload `w` on connection `c` (reconnecting for Churn).
+/// A connection with a full handshake.
 fn connect(addr: SocketAddr, pki: &Pki) -> Result<KmipClient, String> {
     KmipClient::connect_configured(addr, pki.config.clone(), &pki.options())
+        .map_err(|e| format!("connect: {e}"))
+}
+
+/// A connection that resumes the client's TLS session when the server offers it.
+fn connect_resuming(addr: SocketAddr, pki: &Pki) -> Result<KmipClient, String> {
+    KmipClient::connect_configured(addr, pki.resuming.clone(), &pki.options())
         .map_err(|e| format!("connect: {e}"))
 }
 
@@ -216,7 +232,7 @@ fn cycle(conn: &mut KmipClient, reqs: &Requests) -> Result<(), String> {
 }
 
 /// One op of workload `w`: on the thread's connection `c` (made again after an I/O failure),
-/// or for Churn on a connection of its own.
+/// or for the churn rows on a connection of its own.
 fn one_op(
     w: Workload,
     addr: SocketAddr,
@@ -224,8 +240,12 @@ fn one_op(
     c: &mut Option<KmipClient>,
     reqs: &Requests,
 ) -> Result<(), String> {
-    if w == Workload::Churn {
-        let mut fresh = connect(addr, pki)?;
+    if w.reconnects() {
+        let mut fresh = if w == Workload::ChurnResumed {
+            connect_resuming(addr, pki)?
+        } else {
+            connect(addr, pki)?
+        };
         call(&mut fresh, &reqs.get)?;
         fresh.close();
         return Ok(());
@@ -239,7 +259,7 @@ fn one_op(
         Workload::Cycle => cycle(conn, reqs),
         Workload::Get => call(conn, &reqs.get).map(|_| ()),
         Workload::Encrypt => call(conn, &reqs.encrypt).map(|_| ()),
-        Workload::Churn => unreachable!("Churn returned above"),
+        Workload::Churn | Workload::ChurnResumed => unreachable!("returned above"),
     };
     if r.as_ref()
         .is_err_and(|e| e.starts_with("I/O") || e.starts_with("response"))
@@ -269,7 +289,7 @@ pub fn run(w: Workload, addr: SocketAddr, pki: &Pki, fx: &Fixture, k: usize, sec
     for _ in 0..k {
         let (barrier, reqs, pki) = (barrier.clone(), reqs.clone(), pki.clone());
         handles.push(std::thread::spawn(move || {
-            let mut conn = if w == Workload::Churn {
+            let mut conn = if w.reconnects() {
                 None
             } else {
                 connect(addr, &pki).ok()

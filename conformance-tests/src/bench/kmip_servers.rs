@@ -9,7 +9,9 @@
 //!   development CA and server certificate (TLS 1.2 authentication suite, client certificates
 //!   required), its SQLite database in the same temporary directory.
 
-use kmip_server::client::{client_config, ClientConfig, ClientOptions, KmipClient, TlsVersions};
+use kmip_server::client::{
+    client_config, without_resumption, ClientConfig, ClientOptions, KmipClient, TlsVersions,
+};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -30,9 +32,12 @@ pub struct Pki {
     pub ca: Vec<u8>,
     pub client_cert: Vec<u8>,
     pub client_key: Vec<u8>,
-    /// The client's TLS configuration, made once: every connection of the run shares it (and
-    /// its TLS session cache), as one long-running client process would.
+    /// The client's TLS configuration, made once and shared by every connection of the run
+    /// (certificates parsed once), with session resumption off: each connection makes a full
+    /// handshake.
     pub config: Arc<ClientConfig>,
+    /// The same with resumption on (the churn row that measures abbreviated handshakes).
+    pub resuming: Arc<ClientConfig>,
 }
 
 impl Pki {
@@ -40,14 +45,16 @@ impl Pki {
         let read =
             |f: &str| std::fs::read(dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()));
         let (ca, client_cert, client_key) = (read("ca.pem")?, read("client.pem")?, read("client.key")?);
-        let config = client_config(&Pki::options_for(&ca, &client_cert, &client_key))
+        let resuming = client_config(&Pki::options_for(&ca, &client_cert, &client_key))
             .map_err(|e| format!("client TLS configuration: {e}"))?;
+        let config = without_resumption(&resuming);
         Ok(Pki {
             dir: dir.to_path_buf(),
             ca,
             client_cert,
             client_key,
             config,
+            resuming,
         })
     }
 
