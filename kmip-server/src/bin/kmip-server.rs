@@ -191,6 +191,7 @@ fn run(cli: Cli, config: Config) -> Result<(), Failure> {
             })?;
             listeners.push(l);
         }
+        let shutdown = shutdown_signal();
         let bound: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
         how_to_connect(&config, &files, dev.as_ref(), bound.first().copied());
         for a in &bound {
@@ -198,7 +199,7 @@ fn run(cli: Cli, config: Config) -> Result<(), Failure> {
             say(&format!("listening on {a}"));
         }
         let handler = make_handler(hsm.clone(), logins, &config)?;
-        let report = server::run_all(listeners, tls_config, handler, settings, shutdown_signal()).await;
+        let report = server::run_all(listeners, tls_config, handler, settings, shutdown).await;
         say(&format!(
             "kmip-server stopped ({} connection(s) served{})",
             report.connections,
@@ -213,31 +214,49 @@ fn run(cli: Cli, config: Config) -> Result<(), Failure> {
     result
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let term = async {
-        #[cfg(unix)]
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
+/// A future that completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed here,
+/// before the caller announces `listening on`: a signal sent right after that line (as a
+/// supervisor or a test may) must stop the server cleanly, not kill it with the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let watch = |kind: SignalKind, name: &'static str| match signal(kind) {
+            Ok(s) => Some(s),
             Err(e) => {
-                log::warn!("cannot watch for SIGTERM ({e}); stop the server with SIGINT");
+                log::warn!("cannot watch for {name} ({e})");
+                None
+            }
+        };
+        let mut term = watch(SignalKind::terminate(), "SIGTERM");
+        let mut int = watch(SignalKind::interrupt(), "SIGINT");
+        async move {
+            tokio::select! {
+                _ = next_signal(&mut int) => log::info!("SIGINT received: shutting down"),
+                _ = next_signal(&mut term) => log::info!("SIGTERM received: shutting down"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => log::info!("Ctrl-C received: shutting down"),
+            Err(e) => {
+                log::warn!("cannot watch for Ctrl-C ({e})");
                 std::future::pending::<()>().await;
             }
         }
-        #[cfg(not(unix))]
-        std::future::pending::<()>().await;
-    };
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => match r {
-            Ok(()) => log::info!("SIGINT received: shutting down"),
-            Err(e) => {
-                log::warn!("cannot watch for SIGINT ({e})");
-                std::future::pending::<()>().await;
-            }
-        },
-        _ = term => log::info!("SIGTERM received: shutting down"),
+    }
+}
+
+/// The next delivery of a watched signal; never, for one that could not be watched.
+#[cfg(unix)]
+async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
     }
 }
 
