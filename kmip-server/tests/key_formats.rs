@@ -2,12 +2,10 @@
 //! `Kmip::handle_bytes`, cross-checked against independent parsers: aws-lc-rs for EC keys and
 //! signatures, x509-cert for SubjectPublicKeyInfo and certificates (rcgen makes them).
 
+mod common;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, EcdsaKeyPair, KeyPair};
-use kmip_server::dispatch::Kmip;
-use kmip_server::local::scratch_keystore;
-use kmip_server::message::request;
-use kmip_server::ttlv::binary;
+use common::*;
 use kmip_server::ttlv::enums::{
     CryptographicAlgorithm as Alg, DigitalSignatureAlgorithm as Dsa, HashingAlgorithm, KeyFormatType as Kft,
     ObjectType, Operation, RecommendedCurve, ResultReason, ResultStatus,
@@ -15,50 +13,6 @@ use kmip_server::ttlv::enums::{
 use kmip_server::ttlv::{Tag, Ttlv, Value};
 use kmip_server::version::{Version, V1_4, V2_1};
 use x509_cert::der::{Decode, Encode};
-
-// The request plumbing of tests/operations.rs, kept small here.
-struct Env {
-    kmip: Kmip,
-    _dir: tempfile::TempDir,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let kmip = scratch_keystore(dir.path()).expect("a scratch keystore");
-    Env { kmip, _dir: dir }
-}
-
-fn one(e: &Env, v: Version, op: Operation, payload: Vec<Ttlv>) -> Ttlv {
-    let out = e
-        .kmip
-        .handle_bytes("kmip", &binary::encode(&request(v, vec![(op, payload)])));
-    let resp = binary::decode(&out, &Default::default()).expect("response decodes");
-    resp.find(Tag::BATCH_ITEM).expect("one item").clone()
-}
-
-fn ok(item: &Ttlv) -> Ttlv {
-    let st = item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum);
-    assert_eq!(
-        st,
-        Some(ResultStatus::SUCCESS.0),
-        "failed: {:?}",
-        item.find(Tag::RESULT_MESSAGE)
-    );
-    item.find(Tag::RESPONSE_PAYLOAD).expect("payload").clone()
-}
-
-fn failed(item: &Ttlv) -> ResultReason {
-    assert_eq!(
-        item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum),
-        Some(ResultStatus::OPERATION_FAILED.0),
-        "{item:?}"
-    );
-    ResultReason(item.find(Tag::RESULT_REASON).and_then(Ttlv::as_enum).unwrap())
-}
-
-fn uid(u: &str) -> Ttlv {
-    Ttlv::text(Tag::UNIQUE_IDENTIFIER, u)
-}
 
 fn activate(e: &Env, u: &str) {
     ok(&one(e, V2_1, Operation::ACTIVATE, vec![uid(u)]));

@@ -3,13 +3,11 @@
 //! wrap is RFC 3394 §4.1 (KEK 000102…0f wraps 00112233…ff to 1fa68b0a…); TTLV-encoded
 //! wrapping is checked by registering the wrapped block back and reading the key in the clear.
 
-use kmip_server::dispatch::Kmip;
-use kmip_server::local::scratch_keystore;
-use kmip_server::message::request;
-use kmip_server::ttlv::binary;
+mod common;
+use common::*;
 use kmip_server::ttlv::enums::{
     BlockCipherMode, CryptographicAlgorithm, EncodingOption, KeyFormatType, ObjectType, Operation,
-    ResultReason, ResultStatus, WrappingMethod,
+    ResultReason, WrappingMethod,
 };
 use kmip_server::ttlv::{Tag, Ttlv};
 use kmip_server::version::Version;
@@ -26,50 +24,6 @@ const WRAPPED: [u8; 24] = [
 const WRAP: i32 = 0x10;
 const UNWRAP: i32 = 0x20;
 const ENCRYPT_DECRYPT: i32 = 0x4 | 0x8;
-
-struct Env {
-    kmip: Kmip,
-    _dir: tempfile::TempDir,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let kmip = scratch_keystore(dir.path()).expect("a scratch keystore");
-    Env { kmip, _dir: dir }
-}
-
-fn one(e: &Env, op: Operation, payload: Vec<Ttlv>) -> Ttlv {
-    let out = e
-        .kmip
-        .handle_bytes("kmip", &binary::encode(&request(V, vec![(op, payload)])));
-    let resp = binary::decode(&out, &Default::default()).expect("response decodes");
-    let items: Vec<Ttlv> = resp.find_all(Tag::BATCH_ITEM).cloned().collect();
-    assert_eq!(items.len(), 1);
-    items[0].clone()
-}
-
-fn ok(item: &Ttlv) -> &Ttlv {
-    assert_eq!(
-        item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum),
-        Some(ResultStatus::SUCCESS.0),
-        "failed: {:?}",
-        item.find(Tag::RESULT_MESSAGE)
-    );
-    item.find(Tag::RESPONSE_PAYLOAD).expect("payload")
-}
-
-fn failed(item: &Ttlv) -> ResultReason {
-    assert_eq!(
-        item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum),
-        Some(ResultStatus::OPERATION_FAILED.0),
-        "expected a failure"
-    );
-    ResultReason(item.find(Tag::RESULT_REASON).and_then(Ttlv::as_enum).unwrap())
-}
-
-fn uid(u: &str) -> Ttlv {
-    Ttlv::text(Tag::UNIQUE_IDENTIFIER, u)
-}
 
 fn uid_of(r: &Ttlv) -> String {
     ok(r)
@@ -110,6 +64,7 @@ fn attrs(usage: i32, extra: Vec<Ttlv>) -> Ttlv {
 fn register(e: &Env, attributes: Ttlv, object: Ttlv) -> Ttlv {
     one(
         e,
+        V,
         Operation::REGISTER,
         vec![
             Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
@@ -150,7 +105,7 @@ fn key_block(get: &Ttlv) -> Ttlv {
 }
 
 fn clear_value(e: &Env, u: &str) -> Vec<u8> {
-    let kb = key_block(&one(e, Operation::GET, vec![uid(u)]));
+    let kb = key_block(&one(e, V, Operation::GET, vec![uid(u)]));
     kb.find(Tag::KEY_VALUE)
         .and_then(|v| v.find(Tag::KEY_MATERIAL))
         .and_then(Ttlv::as_bytes)
@@ -173,12 +128,13 @@ fn a_sensitive_key_is_got_wrapped_and_registers_back_to_the_same_key() {
     ));
     // In the clear: refused, it is sensitive.
     assert_eq!(
-        failed(&one(&e, Operation::GET, vec![uid(&dek)])),
+        failed(&one(&e, V, Operation::GET, vec![uid(&dek)])),
         ResultReason::SENSITIVE
     );
     // No Encoding: the RFC 3394 result, as the Key Value Byte String (2.x).
     let r = one(
         &e,
+        V,
         Operation::GET,
         vec![
             uid(&dek),
@@ -204,6 +160,7 @@ fn a_sensitive_key_is_got_wrapped_and_registers_back_to_the_same_key() {
     // TTLV Encoding (the default): a wrapped Key Value structure, which Register unwraps.
     let r = one(
         &e,
+        V,
         Operation::GET,
         vec![uid(&dek), spec(Tag::KEY_WRAPPING_SPECIFICATION, &kek, None)],
     );
@@ -244,6 +201,7 @@ fn a_sensitive_key_is_got_wrapped_and_registers_back_to_the_same_key() {
     assert_eq!(clear_value(&e, &reg), KEY.to_vec());
     let r = one(
         &e,
+        V,
         Operation::GET,
         vec![uid(&reg), Ttlv::enumeration(Tag::KEY_WRAP_TYPE, 2)],
     );
@@ -291,6 +249,7 @@ fn wrapping_keeps_the_pkcs11_rules() {
     let get_wrapped = |key: &str, kek: &str| {
         one(
             &e,
+            V,
             Operation::GET,
             vec![uid(key), spec(Tag::KEY_WRAPPING_SPECIFICATION, kek, None)],
         )
@@ -306,7 +265,7 @@ fn wrapping_keeps_the_pkcs11_rules() {
         ResultReason::NOT_EXTRACTABLE
     );
     assert_eq!(
-        failed(&one(&e, Operation::GET, vec![uid(&locked)])),
+        failed(&one(&e, V, Operation::GET, vec![uid(&locked)])),
         ResultReason::NOT_EXTRACTABLE
     );
     ok(&get_wrapped(&dek, &wrap_only));
@@ -329,7 +288,7 @@ fn wrapping_keeps_the_pkcs11_rules() {
     if let kmip_server::ttlv::Value::Structure(items) = &mut s.value {
         items[0] = Ttlv::enumeration(Tag::WRAPPING_METHOD, WrappingMethod::MAC_SIGN.0);
     }
-    let r = one(&e, Operation::GET, vec![uid(&dek), s]);
+    let r = one(&e, V, Operation::GET, vec![uid(&dek), s]);
     assert_eq!(failed(&r), ResultReason::FEATURE_NOT_SUPPORTED);
 }
 
@@ -344,7 +303,7 @@ fn import(e: &Env, id: &str, replace: Option<bool>, value: &[u8]) -> Ttlv {
         vec![uid(id), Ttlv::boolean(Tag::FRESH, false)],
     ));
     payload.push(aes_block(clear(value), None));
-    one(e, Operation::IMPORT, payload)
+    one(e, V, Operation::IMPORT, payload)
 }
 
 #[test]
@@ -354,8 +313,9 @@ fn import_keeps_the_clients_identifier_and_replaces_only_when_asked() {
     assert_eq!(uid_of(&import(&e, id, None, &KEY)), id);
     assert_eq!(clear_value(&e, id), KEY.to_vec());
     // The supplied attributes are kept (Fresh false, not the server's true).
-    let r = one(&e, Operation::GET_ATTRIBUTES, vec![uid(id)]);
-    let a = ok(&r).find(Tag::ATTRIBUTES).unwrap();
+    let r = one(&e, V, Operation::GET_ATTRIBUTES, vec![uid(id)]);
+    let answer = ok(&r);
+    let a = answer.find(Tag::ATTRIBUTES).unwrap();
     assert_eq!(a.find(Tag::FRESH).and_then(Ttlv::as_bool), Some(false));
     // Without Replace Existing the existing object stays.
     assert_eq!(
@@ -386,9 +346,9 @@ fn import_keeps_the_clients_identifier_and_replaces_only_when_asked() {
         aes_block(clear(&KEY), None),
     ];
     assert_eq!(
-        failed(&one(&e, Operation::IMPORT, payload.clone())),
+        failed(&one(&e, V, Operation::IMPORT, payload.clone())),
         ResultReason::INVALID_FIELD
     );
     payload[2] = attrs(ENCRYPT_DECRYPT, vec![]);
-    assert_eq!(uid_of(&one(&e, Operation::IMPORT, payload)), "key-2");
+    assert_eq!(uid_of(&one(&e, V, Operation::IMPORT, payload)), "key-2");
 }

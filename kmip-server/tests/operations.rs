@@ -2,61 +2,17 @@
 //! keystore file, in several protocol versions, and the same objects seen through the core's
 //! PKCS#11 functions.
 
+mod common;
+use common::*;
 use cryptoki_sys as ck;
-use kmip_server::dispatch::Kmip;
-use kmip_server::local::scratch_keystore;
 use kmip_server::message::request;
 use kmip_server::ttlv::binary;
 use kmip_server::ttlv::enums::{
-    BlockCipherMode, CryptographicAlgorithm, ObjectType, Operation, ResultReason, ResultStatus, State,
+    BlockCipherMode, CryptographicAlgorithm, ObjectType, Operation, ResultReason, State,
 };
 use kmip_server::ttlv::{Tag, Ttlv, Value};
 use kmip_server::version::Version;
 use softhsm::hsm::AttrValue;
-
-struct Env {
-    kmip: Kmip,
-    _dir: tempfile::TempDir,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let kmip = scratch_keystore(dir.path()).expect("a scratch keystore");
-    Env { kmip, _dir: dir }
-}
-
-/// Sends one request over the byte interface and returns the batch items of the response.
-fn send(e: &Env, msg: &Ttlv) -> Vec<Ttlv> {
-    let out = e.kmip.handle_bytes("kmip", &binary::encode(msg));
-    let resp = binary::decode(&out, &Default::default()).expect("response decodes");
-    assert_eq!(resp.tag, Tag::RESPONSE_MESSAGE);
-    resp.find_all(Tag::BATCH_ITEM).cloned().collect()
-}
-
-fn ok(item: &Ttlv) -> &Ttlv {
-    let st = item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum);
-    assert_eq!(
-        st,
-        Some(ResultStatus::SUCCESS.0),
-        "failed: {:?}",
-        item.find(Tag::RESULT_MESSAGE)
-    );
-    item.find(Tag::RESPONSE_PAYLOAD).expect("payload")
-}
-
-fn failed(item: &Ttlv) -> ResultReason {
-    assert_eq!(
-        item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum),
-        Some(ResultStatus::OPERATION_FAILED.0)
-    );
-    ResultReason(item.find(Tag::RESULT_REASON).and_then(Ttlv::as_enum).unwrap())
-}
-
-fn one(e: &Env, v: Version, op: Operation, payload: Vec<Ttlv>) -> Ttlv {
-    let items = send(e, &request(v, vec![(op, payload)]));
-    assert_eq!(items.len(), 1);
-    items[0].clone()
-}
 
 fn v1_attr(name: &str, value: Value) -> Ttlv {
     Ttlv::structure(
@@ -115,10 +71,6 @@ fn create_aes(e: &Env, v: Version, name: &str) -> String {
         .and_then(Ttlv::as_text)
         .unwrap()
         .to_string()
-}
-
-fn uid(u: &str) -> Ttlv {
-    Ttlv::text(Tag::UNIQUE_IDENTIFIER, u)
 }
 
 fn state_of(e: &Env, v: Version, u: &str) -> u32 {
@@ -209,7 +161,8 @@ fn key_lifecycle_in_every_version() {
             Some(&b"attack at dawn"[..])
         );
         let r = one(&e, v, Operation::GET, vec![uid(&k)]);
-        let key = ok(&r)
+        let answer = ok(&r);
+        let key = answer
             .find(Tag::SYMMETRIC_KEY)
             .and_then(|s| s.find(Tag::KEY_BLOCK))
             .and_then(|b| b.find(Tag::KEY_VALUE))
@@ -227,7 +180,8 @@ fn key_lifecycle_in_every_version() {
             v1_attr("Name", name_value(&format!("key-{v}")))
         };
         let r = one(&e, v, Operation::LOCATE, vec![filter]);
-        let found: Vec<&str> = ok(&r)
+        let answer = ok(&r);
+        let found: Vec<&str> = answer
             .find_all(Tag::UNIQUE_IDENTIFIER)
             .filter_map(Ttlv::as_text)
             .collect();
@@ -321,7 +275,8 @@ fn custom_attributes_of_any_type_are_added_read_and_deleted() {
             Operation::ADD_ATTRIBUTE,
             vec![uid(&k), v1_attr("x-any", val.clone())],
         );
-        let echoed = ok(&r).find(Tag::ATTRIBUTE).unwrap();
+        let answer = ok(&r);
+        let echoed = answer.find(Tag::ATTRIBUTE).unwrap();
         assert_eq!(
             echoed
                 .find(Tag::ATTRIBUTE_INDEX)
@@ -332,7 +287,8 @@ fn custom_attributes_of_any_type_are_added_read_and_deleted() {
     }
     // 2.1 sees them as vendor attributes.
     let r = one(&e, Version::new(2, 1), Operation::GET_ATTRIBUTES, vec![uid(&k)]);
-    let attrs = ok(&r).find(Tag::ATTRIBUTES).unwrap();
+    let answer = ok(&r);
+    let attrs = answer.find(Tag::ATTRIBUTES).unwrap();
     let vendor = attrs
         .find_all(Tag::ATTRIBUTE)
         .filter(|a| a.find(Tag::ATTRIBUTE_NAME).and_then(Ttlv::as_text) == Some("any"))
@@ -507,7 +463,8 @@ fn re_key_moves_the_name_links_both_keys_and_export_returns_attributes() {
         Operation::LOCATE,
         vec![v1_attr("Name", name_value("rotating"))],
     );
-    let found: Vec<&str> = ok(&r)
+    let answer = ok(&r);
+    let found: Vec<&str> = answer
         .find_all(Tag::UNIQUE_IDENTIFIER)
         .filter_map(Ttlv::as_text)
         .collect();
@@ -817,7 +774,8 @@ fn derive(e: &Env, bases: &[&str], method: u32, params: Vec<Ttlv>, bits: i32) ->
 
 fn key_bytes(e: &Env, k: &str) -> Vec<u8> {
     let r = one(e, V21, Operation::GET, vec![uid(k)]);
-    let m = ok(&r)
+    let answer = ok(&r);
+    let m = answer
         .find(Tag::SYMMETRIC_KEY)
         .and_then(|s| s.find(Tag::KEY_BLOCK))
         .unwrap();

@@ -2,11 +2,10 @@
 //! end through `Kmip::handle_bytes_from`. The oracle for each stream is the same operation in
 //! one request.
 
-use kmip_server::dispatch::Kmip;
-use kmip_server::local::scratch_keystore;
+mod common;
+use common::*;
 use kmip_server::message::request;
 use kmip_server::ops::stream::StreamLimits;
-use kmip_server::ttlv::binary;
 use kmip_server::ttlv::enums::{
     BatchErrorContinuationOption, BlockCipherMode, CryptographicAlgorithm, HashingAlgorithm, ObjectType,
     Operation, PaddingMethod, ResultReason, ResultStatus,
@@ -18,53 +17,12 @@ use std::time::Duration;
 const V: Version = Version { major: 2, minor: 1 };
 const SUBJECT: &str = "CN=alice";
 
-struct Env {
-    kmip: Kmip,
-    _dir: tempfile::TempDir,
-}
-
-fn env_with(limits: StreamLimits) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let mut kmip = scratch_keystore(dir.path()).expect("a scratch keystore");
-    kmip.set_stream_limits(limits);
-    Env { kmip, _dir: dir }
-}
-
-fn env() -> Env {
-    env_with(StreamLimits::default())
-}
-
-fn send_as(e: &Env, subject: &str, msg: &Ttlv) -> Vec<Ttlv> {
-    let out = e.kmip.handle_bytes_from("kmip", subject, &binary::encode(msg));
-    let resp = binary::decode(&out, &Default::default()).expect("response decodes");
-    resp.find_all(Tag::BATCH_ITEM).cloned().collect()
-}
-
 fn call_as(e: &Env, subject: &str, op: Operation, payload: Vec<Ttlv>) -> Ttlv {
     send_as(e, subject, &request(V, vec![(op, payload)])).remove(0)
 }
 
 fn call(e: &Env, op: Operation, payload: Vec<Ttlv>) -> Ttlv {
     call_as(e, SUBJECT, op, payload)
-}
-
-fn status(item: &Ttlv) -> u32 {
-    item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum).unwrap()
-}
-
-fn ok(item: &Ttlv) -> Ttlv {
-    assert_eq!(
-        status(item),
-        ResultStatus::SUCCESS.0,
-        "failed: {:?}",
-        item.find(Tag::RESULT_MESSAGE)
-    );
-    item.find(Tag::RESPONSE_PAYLOAD).expect("payload").clone()
-}
-
-fn reason(item: &Ttlv) -> ResultReason {
-    assert_eq!(status(item), ResultStatus::OPERATION_FAILED.0);
-    ResultReason(item.find(Tag::RESULT_REASON).and_then(Ttlv::as_enum).unwrap())
 }
 
 fn bytes(p: &Ttlv, tag: Tag) -> Vec<u8> {
@@ -259,7 +217,7 @@ fn streamed_aes_cbc_pad_and_gcm_equal_single_part() {
     p.push(Ttlv::boolean(Tag::FINAL_INDICATOR, true));
     p.push(Ttlv::bytes(Tag::AUTHENTICATED_ENCRYPTION_TAG, bad));
     assert_eq!(
-        reason(&call(&e, Operation::DECRYPT, p)),
+        failed(&call(&e, Operation::DECRYPT, p)),
         ResultReason::CRYPTOGRAPHIC_FAILURE
     );
     assert_eq!(
@@ -385,14 +343,14 @@ fn unknown_foreign_and_expired_correlation_values_are_refused() {
     let cv = bytes(&ok(&start_hash(&e, SUBJECT)), Tag::CORRELATION_VALUE);
     // Another client (same token, another certificate) may not use it.
     let r = continue_hash(&e, "CN=mallory", cv.clone());
-    assert_eq!(reason(&r), ResultReason::INVALID_CORRELATION_VALUE);
+    assert_eq!(failed(&r), ResultReason::INVALID_CORRELATION_VALUE);
     // Nor may a made-up value, of the right length or not.
     assert_eq!(
-        reason(&continue_hash(&e, SUBJECT, vec![0; 16])),
+        failed(&continue_hash(&e, SUBJECT, vec![0; 16])),
         ResultReason::INVALID_CORRELATION_VALUE
     );
     assert_eq!(
-        reason(&continue_hash(&e, SUBJECT, vec![1, 2, 3])),
+        failed(&continue_hash(&e, SUBJECT, vec![1, 2, 3])),
         ResultReason::INVALID_CORRELATION_VALUE
     );
     // The owner's stream was not disturbed, and it is used for another operation: refused.
@@ -404,7 +362,7 @@ fn unknown_foreign_and_expired_correlation_values_are_refused() {
             Ttlv::bytes(Tag::CORRELATION_VALUE, cv.clone()),
         ],
     );
-    assert_eq!(reason(&wrong_op), ResultReason::INVALID_CORRELATION_VALUE);
+    assert_eq!(failed(&wrong_op), ResultReason::INVALID_CORRELATION_VALUE);
     ok(&continue_hash(&e, SUBJECT, cv.clone()));
     // 1.x clients get Invalid Field (1.x has no Invalid Correlation Value).
     let old = send_as(
@@ -418,7 +376,7 @@ fn unknown_foreign_and_expired_correlation_values_are_refused() {
             )],
         ),
     );
-    assert_eq!(reason(&old[0]), ResultReason::INVALID_FIELD);
+    assert_eq!(failed(&old[0]), ResultReason::INVALID_FIELD);
 
     // Idle streams expire.
     let e = env_with(StreamLimits {
@@ -428,7 +386,7 @@ fn unknown_foreign_and_expired_correlation_values_are_refused() {
     let cv = bytes(&ok(&start_hash(&e, SUBJECT)), Tag::CORRELATION_VALUE);
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(
-        reason(&continue_hash(&e, SUBJECT, cv)),
+        failed(&continue_hash(&e, SUBJECT, cv)),
         ResultReason::INVALID_CORRELATION_VALUE
     );
     assert_eq!(e.kmip.streams.open_count(), 0);
@@ -444,12 +402,12 @@ fn the_stream_limits_are_enforced() {
     ok(&start_hash(&e, "CN=a"));
     let a2 = bytes(&ok(&start_hash(&e, "CN=a")), Tag::CORRELATION_VALUE);
     assert_eq!(
-        reason(&start_hash(&e, "CN=a")),
+        failed(&start_hash(&e, "CN=a")),
         ResultReason::SERVER_LIMIT_EXCEEDED
     );
     ok(&start_hash(&e, "CN=b"));
     assert_eq!(
-        reason(&start_hash(&e, "CN=c")),
+        failed(&start_hash(&e, "CN=c")),
         ResultReason::SERVER_LIMIT_EXCEEDED
     );
     assert_eq!(e.kmip.streams.open_count(), 3);
@@ -532,14 +490,14 @@ fn undo_removes_objects_made_earlier_in_the_batch_and_restores_state() {
     for i in &items[..3] {
         assert_eq!(status(i), ResultStatus::OPERATION_UNDONE.0);
     }
-    assert_eq!(reason(&items[3]), ResultReason::OBJECT_NOT_FOUND);
+    assert_eq!(failed(&items[3]), ResultReason::OBJECT_NOT_FOUND);
     let made = text(
         items[0].find(Tag::RESPONSE_PAYLOAD).unwrap(),
         Tag::UNIQUE_IDENTIFIER,
     );
     assert_eq!(locate_all(&e), before, "the created key is gone");
     assert_eq!(
-        reason(&call(
+        failed(&call(
             &e,
             Operation::GET,
             vec![Ttlv::text(Tag::UNIQUE_IDENTIFIER, &made)]
@@ -576,7 +534,7 @@ fn undo_removes_objects_made_earlier_in_the_batch_and_restores_state() {
         &with_continuation(msg, BatchErrorContinuationOption::UNDO),
     );
     assert_eq!(status(&items[0]), ResultStatus::OPERATION_UNDONE.0);
-    assert_eq!(reason(&items[1]), ResultReason::WRONG_KEY_LIFECYCLE_STATE);
+    assert_eq!(failed(&items[1]), ResultReason::WRONG_KEY_LIFECYCLE_STATE);
     assert_eq!(locate_all(&e), before);
     // Anything but a Destroy after a Destroy would see the object still there: refused whole.
     let msg = request(
@@ -596,7 +554,7 @@ fn undo_removes_objects_made_earlier_in_the_batch_and_restores_state() {
     );
     assert!(items
         .iter()
-        .all(|i| reason(i) == ResultReason::FEATURE_NOT_SUPPORTED));
+        .all(|i| failed(i) == ResultReason::FEATURE_NOT_SUPPORTED));
     assert_eq!(locate_all(&e), before);
 }
 
@@ -610,7 +568,7 @@ fn log_answers_success_and_needs_a_message() {
     );
     assert!(ok(&r).items().is_empty());
     assert_eq!(
-        reason(&call(&e, Operation::LOG, vec![])),
+        failed(&call(&e, Operation::LOG, vec![])),
         ResultReason::MISSING_DATA
     );
 }
