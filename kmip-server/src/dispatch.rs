@@ -2,7 +2,7 @@
 //! against the client's token, and encode the answer in the request's protocol version.
 
 use crate::error::{KmipError, Result};
-use crate::message::{self, Request, ResponseItem};
+use crate::message::{self, Request, RequestItem, ResponseItem};
 use crate::ops::{self, Ctx};
 use crate::ttlv::binary::{self, Limits};
 use crate::ttlv::enums::{BatchErrorContinuationOption, Operation, ResultReason};
@@ -31,6 +31,19 @@ impl std::fmt::Debug for Kmip {
             .field("tokens", &self.tokens.keys())
             .finish()
     }
+}
+
+/// The answer to a batch refused as a whole: every item fails with `e`.
+fn every_item_failed(items: &[RequestItem], e: &KmipError) -> Vec<ResponseItem> {
+    items
+        .iter()
+        .map(|i| ResponseItem {
+            operation: Some(i.operation),
+            unique_id: i.unique_id.clone(),
+            result: Err(e.clone()),
+            undone: false,
+        })
+        .collect()
 }
 
 impl Kmip {
@@ -122,17 +135,7 @@ impl Kmip {
         }
         if let Err(e) = self.authenticate(token, &req) {
             log::warn!("request refused: {}", e.message);
-            let items: Vec<ResponseItem> = req
-                .items
-                .iter()
-                .map(|i| ResponseItem {
-                    operation: Some(i.operation),
-                    unique_id: i.unique_id.clone(),
-                    result: Err(e.clone()),
-                    undone: false,
-                })
-                .collect();
-            return message::response(v, &items);
+            return message::response(v, &every_item_failed(&req.items, &e));
         }
         // The owner of the streams this request starts: token and certificate subject.
         let owner = format!("{token}\u{0}{subject}");
@@ -195,16 +198,7 @@ impl Kmip {
                 if let Some(s) = session {
                     let _ = self.hsm.close_session(s);
                 }
-                return req
-                    .items
-                    .iter()
-                    .map(|i| ResponseItem {
-                        operation: Some(i.operation),
-                        unique_id: i.unique_id.clone(),
-                        result: Err(e.clone()),
-                        undone: false,
-                    })
-                    .collect();
+                return every_item_failed(&req.items, &e);
             }
         }
         if undo {

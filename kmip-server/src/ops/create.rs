@@ -270,11 +270,7 @@ pub(super) fn algorithm(attrs: &[Attribute]) -> Result<Alg> {
 
 /// Create: a new symmetric key.
 pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    let ot = payload
-        .find(Tag::OBJECT_TYPE)
-        .and_then(Ttlv::as_enum)
-        .map(ObjectType)
-        .ok_or_else(|| KmipError::missing("Object Type"))?;
+    let ot = super::object_type(payload)?;
     if ot != ObjectType::SYMMETRIC_KEY {
         return Err(KmipError::new(
             ResultReason::INVALID_FIELD,
@@ -345,8 +341,10 @@ fn ec_params(attrs: &[Attribute]) -> Result<&'static [u8]> {
         .oid_der())
 }
 
-/// Create Key Pair: an RSA or EC key pair, linked to each other.
-pub fn create_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+/// The attributes a key pair request gives its private and its public key: the common ones
+/// and each half's own (1.x Template-Attributes or 2.x Attributes), checked as client-settable
+/// and for Name uniqueness.
+pub(super) fn pair_attrs(ctx: &Ctx<'_>, payload: &Ttlv) -> Result<(Vec<Attribute>, Vec<Attribute>)> {
     let common = request_attrs(payload, Tag::COMMON_TEMPLATE_ATTRIBUTE, Tag::COMMON_ATTRIBUTES)?;
     let mut private = common.clone();
     private.extend(request_attrs(
@@ -364,6 +362,12 @@ pub fn create_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     check_client_attrs(&public, ObjectType::PUBLIC_KEY)?;
     check_unique_names(ctx, &private)?;
     check_unique_names(ctx, &public)?;
+    Ok((private, public))
+}
+
+/// Create Key Pair: an RSA or EC key pair, linked to each other.
+pub fn create_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+    let (private, public) = pair_attrs(ctx, payload)?;
     let (privm, pubm) = make_key_pair(ctx, private, public, None)?;
     log::info!("created key pair {} / {}", privm.uid, pubm.uid);
     ctx.placeholder = Some(privm.uid.clone());

@@ -19,6 +19,7 @@ use crate::version::V1_4;
 use cryptoki_sys as ck;
 use softhsm::mechanism::{Mechanism, Param};
 use softhsm::session::{Out, Output};
+use std::ops::ControlFlow;
 
 /// The largest single-part input accepted: bounds the work and memory one request costs.
 pub const MAX_DATA: usize = 16 * 1024 * 1024;
@@ -717,24 +718,38 @@ fn mac_mechanism(p: &Params, m: &Managed) -> Result<Mechanism> {
     Ok(Mechanism::new(hash_row(hash)?.3))
 }
 
-pub fn mac(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+/// What MAC and MAC Verify do first: continue or start a stream (the answer is then ready),
+/// or name the key and mechanism of a single-part call.
+fn mac_begin(
+    ctx: &mut Ctx<'_>,
+    kind: Kind,
+    payload: &Ttlv,
+) -> Result<ControlFlow<Vec<Ttlv>, (String, Managed, Mechanism)>> {
     let part = stream::part(payload)?;
     if let Part::Next { last } = part {
-        return stream::next(ctx, Kind::Mac, payload, last);
+        return stream::next(ctx, kind, payload, last).map(ControlFlow::Break);
     }
     let uid = ctx.uid(payload)?;
     let m = ctx.load(&uid)?;
     let mech = mac_mechanism(&params(payload, &m), &m)?;
     if part == Part::Init {
         let start = Start {
-            kind: Kind::Mac,
+            kind,
             key: Some((m.handle, uid)),
             mech,
             alt: None,
             extra: Vec::new(),
         };
-        return stream::start(ctx, start, payload);
+        return stream::start(ctx, start, payload).map(ControlFlow::Break);
     }
+    Ok(ControlFlow::Continue((uid, m, mech)))
+}
+
+pub fn mac(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
+    let (uid, m, mech) = match mac_begin(ctx, Kind::Mac, payload)? {
+        ControlFlow::Break(answer) => return Ok(answer),
+        ControlFlow::Continue(single) => single,
+    };
     let input = data(payload)?;
     super::limits::consume(ctx, &m, input.len())?;
     let hsm = &ctx.kmip.hsm;
@@ -745,23 +760,10 @@ pub fn mac(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
 }
 
 pub fn mac_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    let part = stream::part(payload)?;
-    if let Part::Next { last } = part {
-        return stream::next(ctx, Kind::MacVerify, payload, last);
-    }
-    let uid = ctx.uid(payload)?;
-    let m = ctx.load(&uid)?;
-    let mech = mac_mechanism(&params(payload, &m), &m)?;
-    if part == Part::Init {
-        let start = Start {
-            kind: Kind::MacVerify,
-            key: Some((m.handle, uid)),
-            mech,
-            alt: None,
-            extra: Vec::new(),
-        };
-        return stream::start(ctx, start, payload);
-    }
+    let (uid, m, mech) = match mac_begin(ctx, Kind::MacVerify, payload)? {
+        ControlFlow::Break(answer) => return Ok(answer),
+        ControlFlow::Continue(single) => single,
+    };
     let input = data(payload)?;
     let mac = payload
         .find(Tag::MAC_DATA)

@@ -347,11 +347,7 @@ fn check_base(b: &Managed, usage: i32) -> Result<()> {
 }
 
 pub fn derive_key(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    let ot = payload
-        .find(Tag::OBJECT_TYPE)
-        .and_then(Ttlv::as_enum)
-        .map(ObjectType)
-        .ok_or_else(|| KmipError::missing("Object Type"))?;
+    let ot = super::object_type(payload)?;
     if ot != ObjectType::SYMMETRIC_KEY {
         return Err(KmipError::unsupported(
             "deriving objects other than symmetric keys",

@@ -11,7 +11,8 @@
 //! Registered remembers how, for Get).
 
 use super::create::request_attrs;
-use super::register::{make_object, object_type};
+use super::object_type;
+use super::register::make_object;
 use super::Ctx;
 use crate::error::{KmipError, Result};
 use crate::ttlv::enums::{ResultReason, State};

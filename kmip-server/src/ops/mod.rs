@@ -26,7 +26,7 @@ pub mod undo;
 
 use crate::dispatch::Kmip;
 use crate::error::{KmipError, Result};
-use crate::ttlv::enums::{Operation as Op, ResultReason};
+use crate::ttlv::enums::{ObjectType, Operation as Op, ResultReason};
 use crate::ttlv::{Tag, Ttlv};
 use crate::version::Version;
 
@@ -82,6 +82,15 @@ impl<'a> Ctx<'a> {
     pub fn uid_item(&self, uid: &str) -> Ttlv {
         Ttlv::text(Tag::UNIQUE_IDENTIFIER, uid)
     }
+}
+
+/// The Object Type a request names (Create, Register, Import, Derive Key).
+pub(crate) fn object_type(payload: &Ttlv) -> Result<ObjectType> {
+    payload
+        .find(Tag::OBJECT_TYPE)
+        .and_then(Ttlv::as_enum)
+        .map(ObjectType)
+        .ok_or_else(|| KmipError::missing("Object Type"))
 }
 
 /// An operation handler: the request payload in, the response payload's items out.

@@ -283,18 +283,9 @@ fn push_new(attrs: &mut Vec<Attribute>, a: Attribute) {
     }
 }
 
-/// The Object Type a Register or Import request names.
-pub(super) fn object_type(payload: &Ttlv) -> Result<ObjectType> {
-    payload
-        .find(Tag::OBJECT_TYPE)
-        .and_then(Ttlv::as_enum)
-        .map(ObjectType)
-        .ok_or_else(|| KmipError::missing("Object Type"))
-}
-
 /// Register (KMIP 1.4 §4.3, 2.1 §6.1.40).
 pub fn register(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
-    let ot = object_type(payload)?;
+    let ot = super::object_type(payload)?;
     let attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
     check_client_attrs(&attrs, ot)?;
     super::create::check_unique_names(ctx, &attrs)?;

@@ -6,7 +6,7 @@
 //! of the half it replaces and is linked to it both ways (Replaced / Replacement Object Link);
 //! an Offset moves the new pair's dates as in Re-key.
 
-use super::create::{check_client_attrs, check_unique_names, make_key_pair, request_attrs};
+use super::create::{make_key_pair, pair_attrs};
 use super::rekey::{hand_over, offset, release, successor};
 use super::Ctx;
 use crate::error::{KmipError, Result};
@@ -41,23 +41,7 @@ pub fn re_key_key_pair(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         .ok_or_else(|| KmipError::illegal("the private key has no Public Key Link to re-key with"))?
         .to_string();
     let old_public = ctx.load(&public_uid)?;
-    let common = request_attrs(payload, Tag::COMMON_TEMPLATE_ATTRIBUTE, Tag::COMMON_ATTRIBUTES)?;
-    let mut private = common.clone();
-    private.extend(request_attrs(
-        payload,
-        Tag::PRIVATE_KEY_TEMPLATE_ATTRIBUTE,
-        Tag::PRIVATE_KEY_ATTRIBUTES,
-    )?);
-    let mut public = common;
-    public.extend(request_attrs(
-        payload,
-        Tag::PUBLIC_KEY_TEMPLATE_ATTRIBUTE,
-        Tag::PUBLIC_KEY_ATTRIBUTES,
-    )?);
-    check_client_attrs(&private, ObjectType::PRIVATE_KEY)?;
-    check_client_attrs(&public, ObjectType::PUBLIC_KEY)?;
-    check_unique_names(ctx, &private)?;
-    check_unique_names(ctx, &public)?;
+    let (private, public) = pair_attrs(ctx, payload)?;
     let offset = offset(payload);
     let new_private = successor(&old_private, offset, private)?;
     let new_public = successor(&old_public, offset, public)?;

@@ -71,6 +71,12 @@ fn searchable_term(table: &str) -> String {
     format!("{table}type IN ({})", list.join(","))
 }
 
+/// The term as `find` writes it for its driving row `a0`, built once per process.
+fn driving_term() -> &'static str {
+    static TERM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TERM.get_or_init(|| searchable_term("a0."))
+}
+
 fn search_index_ddl() -> String {
     format!(
         "CREATE INDEX attributes_search ON attributes(type, value) WHERE {};",
@@ -416,7 +422,7 @@ impl Store for SqliteStore {
                 format!(
                     "SELECT o.uid, o.private, o.id FROM attributes a0 CROSS JOIN objects o ON o.id=a0.object_id \
                      WHERE {} AND a0.type=?1 AND a0.value=?2 AND o.token_id=?3{private}",
-                    searchable_term("a0.")
+                    driving_term()
                 )
             }
         };
@@ -636,7 +642,7 @@ mod tests {
         let q = format!(
             "SELECT o.id FROM attributes a0 CROSS JOIN objects o ON o.id=a0.object_id \
              WHERE {} AND a0.type=3 AND a0.value=x'07' AND o.token_id=1",
-            searchable_term("a0.")
+            driving_term()
         );
         assert!(plan(&s, &q).contains("attributes_search"), "{}", plan(&s, &q));
         // The driving attribute is the indexed one wherever it sits in the template.
