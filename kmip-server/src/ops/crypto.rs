@@ -6,6 +6,7 @@
 //! AES-GCM needs KMIP 1.4 or later: a response never carries a field the client's version
 //! does not define, and before 1.4 there is no Authenticated Encryption Tag to carry.
 
+use super::hashes::{self, HashRow};
 use super::stream::{self, Kind, Part, Start};
 use super::Ctx;
 use crate::error::{KmipError, Result};
@@ -74,68 +75,8 @@ fn params(payload: &Ttlv, m: &Managed) -> Params {
     )
 }
 
-/// One hash: KMIP Hashing Algorithm → (digest mechanism, MGF1, HMAC mechanism, RSA PKCS#1
-/// signature, RSA PSS signature, ECDSA signature, output length).
-type HashRow = (HashAlg, u64, u64, u64, u64, u64, u64, usize);
-
-/// Every hash the cryptographic operations accept.
-const HASHES: &[HashRow] = &[
-    (
-        HashAlg::SHA_1,
-        ck::CKM_SHA_1,
-        ck::CKG_MGF1_SHA1,
-        ck::CKM_SHA_1_HMAC,
-        ck::CKM_SHA1_RSA_PKCS,
-        ck::CKM_SHA1_RSA_PKCS_PSS,
-        ck::CKM_ECDSA_SHA1,
-        20,
-    ),
-    (
-        HashAlg::SHA_224,
-        ck::CKM_SHA224,
-        ck::CKG_MGF1_SHA224,
-        ck::CKM_SHA224_HMAC,
-        ck::CKM_SHA224_RSA_PKCS,
-        ck::CKM_SHA224_RSA_PKCS_PSS,
-        ck::CKM_ECDSA_SHA224,
-        28,
-    ),
-    (
-        HashAlg::SHA_256,
-        ck::CKM_SHA256,
-        ck::CKG_MGF1_SHA256,
-        ck::CKM_SHA256_HMAC,
-        ck::CKM_SHA256_RSA_PKCS,
-        ck::CKM_SHA256_RSA_PKCS_PSS,
-        ck::CKM_ECDSA_SHA256,
-        32,
-    ),
-    (
-        HashAlg::SHA_384,
-        ck::CKM_SHA384,
-        ck::CKG_MGF1_SHA384,
-        ck::CKM_SHA384_HMAC,
-        ck::CKM_SHA384_RSA_PKCS,
-        ck::CKM_SHA384_RSA_PKCS_PSS,
-        ck::CKM_ECDSA_SHA384,
-        48,
-    ),
-    (
-        HashAlg::SHA_512,
-        ck::CKM_SHA512,
-        ck::CKG_MGF1_SHA512,
-        ck::CKM_SHA512_HMAC,
-        ck::CKM_SHA512_RSA_PKCS,
-        ck::CKM_SHA512_RSA_PKCS_PSS,
-        ck::CKM_ECDSA_SHA512,
-        64,
-    ),
-];
-
 fn hash_row(h: HashAlg) -> Result<&'static HashRow> {
-    HASHES
-        .iter()
-        .find(|r| r.0 == h)
+    hashes::by_hash(h)
         .ok_or_else(|| KmipError::new(ResultReason::INVALID_FIELD, "unsupported Hashing Algorithm"))
 }
 
@@ -240,8 +181,8 @@ fn cipher_mechanism(
                     Mechanism {
                         mech: ck::CKM_RSA_PKCS_OAEP,
                         param: Param::Oaep {
-                            hash: h.1,
-                            mgf: mgf.2,
+                            hash: h.digest,
+                            mgf: mgf.mgf1,
                             source: p.p_source.clone(),
                         },
                     }
@@ -278,8 +219,8 @@ pub(super) fn wrap_mechanism(params: Option<&Ttlv>, m: &Managed) -> Result<Mecha
                 Ok(Mechanism {
                     mech: ck::CKM_RSA_PKCS_OAEP,
                     param: Param::Oaep {
-                        hash: h.1,
-                        mgf: mgf.2,
+                        hash: h.digest,
+                        mgf: mgf.mgf1,
                         source: p.p_source.clone(),
                     },
                 })
@@ -473,13 +414,13 @@ fn sign_mechanism(p: &Params, m: &Managed, digested: bool) -> Result<(Mechanism,
         Some(ck::CKK_RSA) => {
             let h = hash_row(hash.unwrap_or(HashAlg::SHA_256))?;
             if pss {
-                let mgf = hash_row(p.mgf_hash.unwrap_or(h.0))?;
+                let mgf = hash_row(p.mgf_hash.unwrap_or(h.alg))?;
                 let mech = Mechanism {
-                    mech: if digested { ck::CKM_RSA_PKCS_PSS } else { h.5 },
+                    mech: if digested { ck::CKM_RSA_PKCS_PSS } else { h.rsa_pss },
                     param: Param::Pss {
-                        hash: h.1,
-                        mgf: mgf.2,
-                        salt_len: p.salt_len.unwrap_or(h.7 as u64),
+                        hash: h.digest,
+                        mgf: mgf.mgf1,
+                        salt_len: p.salt_len.unwrap_or(h.core().len() as u64),
                     },
                 };
                 return Ok((mech, None));
@@ -487,26 +428,24 @@ fn sign_mechanism(p: &Params, m: &Managed, digested: bool) -> Result<(Mechanism,
             if digested {
                 let info = match hash {
                     Some(hash) => {
-                        let h = hash_row(hash)?;
-                        let core = softhsm::mechanism::ops::hash_of(h.1)
-                            .ok_or_else(|| bad_params("this Hashing Algorithm over a digest"))?;
+                        let core = hash_row(hash)?.core();
                         Some(DigestInfo {
                             prefix: core.digest_info_prefix(),
-                            len: h.7,
+                            len: core.len(),
                         })
                     }
                     None => None,
                 };
                 return Ok((Mechanism::new(ck::CKM_RSA_PKCS), info));
             }
-            Ok((Mechanism::new(h.4), None))
+            Ok((Mechanism::new(h.rsa_pkcs), None))
         }
         Some(ck::CKK_EC) => {
             if digested {
                 return Ok((Mechanism::new(ck::CKM_ECDSA), None));
             }
             Ok((
-                Mechanism::new(hash_row(hash.unwrap_or(HashAlg::SHA_256))?.6),
+                Mechanism::new(hash_row(hash.unwrap_or(HashAlg::SHA_256))?.ecdsa),
                 None,
             ))
         }
@@ -692,16 +631,7 @@ pub fn signature_verify(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> 
 
 /// The MAC mechanism for key `m`: HMAC with the key's (or the parameters') hash, or AES-CMAC.
 fn mac_mechanism(p: &Params, m: &Managed) -> Result<Mechanism> {
-    let by_alg = |a: Alg| -> Option<HashAlg> {
-        Some(match a {
-            Alg::HMAC_SHA1 => HashAlg::SHA_1,
-            Alg::HMAC_SHA224 => HashAlg::SHA_224,
-            Alg::HMAC_SHA256 => HashAlg::SHA_256,
-            Alg::HMAC_SHA384 => HashAlg::SHA_384,
-            Alg::HMAC_SHA512 => HashAlg::SHA_512,
-            _ => return None,
-        })
-    };
+    let by_alg = |a: Alg| hashes::by_hmac(a).map(|r| r.alg);
     if m.key_type == Some(ck::CKK_AES) {
         return Ok(Mechanism::new(ck::CKM_AES_CMAC));
     }
@@ -715,7 +645,7 @@ fn mac_mechanism(p: &Params, m: &Managed) -> Result<Mechanism> {
         .or(p.hash)
         .or_else(|| key_alg.and_then(by_alg))
         .ok_or_else(|| bad_params("no MAC algorithm"))?;
-    Ok(Mechanism::new(hash_row(hash)?.3))
+    Ok(Mechanism::new(hash_row(hash)?.hmac))
 }
 
 /// What MAC and MAC Verify do first: continue or start a stream (the answer is then ready),
@@ -790,7 +720,7 @@ pub fn hash(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
         let start = Start {
             kind: Kind::Hash,
             key: None,
-            mech: Mechanism::new(h.1),
+            mech: Mechanism::new(h.digest),
             alt: None,
             extra: Vec::new(),
         };
@@ -798,7 +728,7 @@ pub fn hash(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     }
     let input = data(payload)?;
     let hsm = &ctx.kmip.hsm;
-    hsm.digest_init(ctx.session, &Mechanism::new(h.1))?;
+    hsm.digest_init(ctx.session, &Mechanism::new(h.digest))?;
     let out = output(hsm.digest(ctx.session, input, Out::Cap(64))?);
     Ok(vec![Ttlv::bytes(Tag::DATA, out)])
 }

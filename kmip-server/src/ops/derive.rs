@@ -21,6 +21,7 @@ use super::create::{
     request_attrs,
 };
 use super::get::values;
+use super::hashes::{by_hash, HashRow};
 use super::Ctx;
 use crate::error::{KmipError, Result};
 use crate::objects::{key_type_of, link, push_instance, Managed};
@@ -40,48 +41,6 @@ const KEY_AGREEMENT: i32 = 0x0800;
 
 /// The most PBKDF2 iterations one request may ask for: bounds the work of one request.
 pub const MAX_ITERATIONS: i32 = 10_000_000;
-
-/// One hash of the derivation methods: KMIP Hashing Algorithm → (hash-of-key mechanism,
-/// PBKDF2 PRF, HMAC PRF of SP 800-108, digest mechanism of HKDF).
-type HashRow = (HashAlg, u64, u64, u64, u64);
-
-const HASHES: &[HashRow] = &[
-    (
-        HashAlg::SHA_1,
-        ck::CKM_SHA1_KEY_DERIVATION,
-        ck::CKP_PKCS5_PBKD2_HMAC_SHA1,
-        ck::CKM_SHA_1_HMAC,
-        ck::CKM_SHA_1,
-    ),
-    (
-        HashAlg::SHA_224,
-        ck::CKM_SHA224_KEY_DERIVATION,
-        ck::CKP_PKCS5_PBKD2_HMAC_SHA224,
-        ck::CKM_SHA224_HMAC,
-        ck::CKM_SHA224,
-    ),
-    (
-        HashAlg::SHA_256,
-        ck::CKM_SHA256_KEY_DERIVATION,
-        ck::CKP_PKCS5_PBKD2_HMAC_SHA256,
-        ck::CKM_SHA256_HMAC,
-        ck::CKM_SHA256,
-    ),
-    (
-        HashAlg::SHA_384,
-        ck::CKM_SHA384_KEY_DERIVATION,
-        ck::CKP_PKCS5_PBKD2_HMAC_SHA384,
-        ck::CKM_SHA384_HMAC,
-        ck::CKM_SHA384,
-    ),
-    (
-        HashAlg::SHA_512,
-        ck::CKM_SHA512_KEY_DERIVATION,
-        ck::CKP_PKCS5_PBKD2_HMAC_SHA512,
-        ck::CKM_SHA512_HMAC,
-        ck::CKM_SHA512,
-    ),
-];
 
 /// The Derivation Parameters of a request (KMIP 1.4 §4.6, 2.1 §6.1.17).
 struct Params<'a> {
@@ -116,7 +75,7 @@ fn hash_row(h: Option<HashAlg>, default: Option<HashAlg>) -> Result<&'static Has
     let h = h
         .or(default)
         .ok_or_else(|| KmipError::missing("Hashing Algorithm in the Cryptographic Parameters"))?;
-    HASHES.iter().find(|r| r.0 == h).ok_or_else(|| {
+    by_hash(h).ok_or_else(|| {
         KmipError::new(
             ResultReason::INVALID_FIELD,
             format!("Hashing Algorithm {} is not supported for key derivation", h.0),
@@ -164,7 +123,7 @@ fn mechanism(ctx: &Ctx<'_>, method: Method, p: &Params<'_>, bases: &[Managed]) -
                     "HASH derives from the base key alone and takes no Derivation Data",
                 ));
             }
-            Mechanism::new(hash_row(p.hash, None)?.1)
+            Mechanism::new(hash_row(p.hash, None)?.key_derivation)
         }
         Method::ENCRYPT => {
             base_must_be(base, ObjectType::SYMMETRIC_KEY, "ENCRYPT")?;
@@ -202,7 +161,7 @@ fn mechanism(ctx: &Ctx<'_>, method: Method, p: &Params<'_>, bases: &[Managed]) -
             Mechanism {
                 mech: ck::CKM_SP800_108_COUNTER_KDF,
                 param: Param::Sp800_108 {
-                    prf: hash_row(p.hash, None)?.3,
+                    prf: hash_row(p.hash, None)?.hmac,
                     fields,
                 },
             }
@@ -218,7 +177,7 @@ fn mechanism(ctx: &Ctx<'_>, method: Method, p: &Params<'_>, bases: &[Managed]) -
                 param: Param::Hkdf {
                     extract: true,
                     expand: true,
-                    prf: hash_row(p.hash, None)?.4,
+                    prf: hash_row(p.hash, None)?.digest,
                     salt_type,
                     salt,
                     salt_key: 0,
@@ -291,7 +250,7 @@ fn pbkdf2(
         return Err(KmipError::invalid("Iteration Count"));
     }
     // RFC 8018 and KMIP default to HMAC-SHA-1.
-    let prf = hash_row(p.hash, Some(HashAlg::SHA_1))?.2;
+    let prf = hash_row(p.hash, Some(HashAlg::SHA_1))?.pbkdf2_prf;
     let password = values(ctx, base, &[ck::CKA_VALUE])?
         .into_iter()
         .next()
@@ -461,16 +420,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hash_table_has_one_row_per_hash() {
-        for (i, a) in HASHES.iter().enumerate() {
-            assert!(HASHES[i + 1..].iter().all(|b| b.0 != a.0));
-        }
-    }
-
-    #[test]
     fn pbkdf2_defaults_to_sha1_and_hash_needs_an_algorithm() {
         assert_eq!(
-            hash_row(None, Some(HashAlg::SHA_1)).unwrap().2,
+            hash_row(None, Some(HashAlg::SHA_1)).unwrap().pbkdf2_prf,
             ck::CKP_PKCS5_PBKD2_HMAC_SHA1
         );
         assert!(hash_row(None, None).is_err());

@@ -11,6 +11,7 @@ mod derive;
 mod destroy;
 mod discover;
 pub(crate) mod get;
+mod hashes;
 mod import;
 mod key_wrapping;
 mod limits;
