@@ -268,6 +268,37 @@ pub(super) fn algorithm(attrs: &[Attribute]) -> Result<Alg> {
         .ok_or_else(|| KmipError::missing("Cryptographic Algorithm"))
 }
 
+/// The attributes of a request for a new symmetric key (Create, Derive Key), checked as
+/// client-settable and for Name uniqueness, with the key type and length (bits) they ask for:
+/// AES of 128, 192 or 256 bits, or an HMAC key of any whole number of bytes.
+pub(super) fn symmetric_request(
+    ctx: &Ctx<'_>,
+    payload: &Ttlv,
+    op: &str,
+) -> Result<(Vec<Attribute>, u64, i32)> {
+    let attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
+    check_client_attrs(&attrs, ObjectType::SYMMETRIC_KEY)?;
+    check_unique_names(ctx, &attrs)?;
+    let alg = algorithm(&attrs)?;
+    let bits =
+        int_attr(&attrs, "Cryptographic Length").ok_or_else(|| KmipError::missing("Cryptographic Length"))?;
+    if bits <= 0 || bits % 8 != 0 {
+        return Err(KmipError::invalid("Cryptographic Length"));
+    }
+    let kt = match objects::key_type_of(alg) {
+        Some(ck::CKK_AES) if [128, 192, 256].contains(&bits) => ck::CKK_AES,
+        Some(ck::CKK_AES) => return Err(KmipError::invalid("Cryptographic Length for AES")),
+        Some(kt) if softhsm::attr::HMAC_KEY_TYPES.contains(&kt) => kt,
+        _ => {
+            return Err(KmipError::new(
+                ResultReason::INVALID_FIELD,
+                format!("{op} does not make keys of algorithm {}", alg.0),
+            ))
+        }
+    };
+    Ok((attrs, kt, bits))
+}
+
 /// Create: a new symmetric key.
 pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
     let ot = super::object_type(payload)?;
@@ -277,31 +308,11 @@ pub fn create(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             "Create makes symmetric keys; use Create Key Pair or Register for other objects",
         ));
     }
-    let attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
-    check_client_attrs(&attrs, ot)?;
-    check_unique_names(ctx, &attrs)?;
-    let alg = algorithm(&attrs)?;
-    let bits =
-        int_attr(&attrs, "Cryptographic Length").ok_or_else(|| KmipError::missing("Cryptographic Length"))?;
-    if bits <= 0 || bits % 8 != 0 {
-        return Err(KmipError::invalid("Cryptographic Length"));
-    }
-    let (mech, kt) = match alg {
-        Alg::AES => {
-            if ![128, 192, 256].contains(&bits) {
-                return Err(KmipError::invalid("Cryptographic Length for AES"));
-            }
-            (ck::CKM_AES_KEY_GEN, ck::CKK_AES)
-        }
-        a => match objects::key_type_of(a) {
-            Some(kt) if softhsm::attr::HMAC_KEY_TYPES.contains(&kt) => (ck::CKM_GENERIC_SECRET_KEY_GEN, kt),
-            _ => {
-                return Err(KmipError::new(
-                    ResultReason::INVALID_FIELD,
-                    format!("Create does not make keys of algorithm {}", a.0),
-                ))
-            }
-        },
+    let (attrs, kt, bits) = symmetric_request(ctx, payload, "Create")?;
+    let mech = if kt == ck::CKK_AES {
+        ck::CKM_AES_KEY_GEN
+    } else {
+        ck::CKM_GENERIC_SECRET_KEY_GEN
     };
     let mut with_generated = attrs.clone();
     with_generated.extend(generated_attrs(crate::ttlv::enums::KeyFormatType::RAW.0));

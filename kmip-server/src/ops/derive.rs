@@ -16,22 +16,19 @@
 //! Digest, and is linked to its base objects both ways (Derivation Base Object Link on it,
 //! Derived Key Link on each base).
 
-use super::create::{
-    add_digest, algorithm, base_template, check_client_attrs, check_unique_names, int_attr, key_format_attr,
-    request_attrs,
-};
+use super::create::{add_digest, base_template, key_format_attr, symmetric_request};
 use super::get::values;
 use super::hashes::{by_hash, HashRow};
 use super::Ctx;
 use crate::error::{KmipError, Result};
-use crate::objects::{key_type_of, link, push_instance, Managed};
+use crate::objects::{link, push_instance, Managed};
 use crate::ttlv::enums::{
     BlockCipherMode as Mode, CryptographicAlgorithm as Alg, DerivationMethod as Method,
     HashingAlgorithm as HashAlg, KeyFormatType, LinkType, ObjectType, ResultReason, State,
 };
 use crate::ttlv::{Tag, Ttlv};
 use cryptoki_sys as ck;
-use softhsm::attr::{enc_ulong, HMAC_KEY_TYPES};
+use softhsm::attr::enc_ulong;
 use softhsm::hsm::AttrValue;
 use softhsm::mechanism::{KdfField, Mechanism, Param, SecretBytes};
 
@@ -322,26 +319,7 @@ pub fn derive_key(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             .find(Tag::DERIVATION_PARAMETERS)
             .ok_or_else(|| KmipError::missing("Derivation Parameters"))?,
     );
-    let mut attrs = request_attrs(payload, Tag::TEMPLATE_ATTRIBUTE, Tag::ATTRIBUTES)?;
-    check_client_attrs(&attrs, ot)?;
-    check_unique_names(ctx, &attrs)?;
-    let alg = algorithm(&attrs)?;
-    let bits =
-        int_attr(&attrs, "Cryptographic Length").ok_or_else(|| KmipError::missing("Cryptographic Length"))?;
-    if bits <= 0 || bits % 8 != 0 {
-        return Err(KmipError::invalid("Cryptographic Length"));
-    }
-    let kt = match key_type_of(alg) {
-        Some(ck::CKK_AES) if [128, 192, 256].contains(&bits) => ck::CKK_AES,
-        Some(ck::CKK_AES) => return Err(KmipError::invalid("Cryptographic Length for AES")),
-        Some(kt) if HMAC_KEY_TYPES.contains(&kt) => kt,
-        _ => {
-            return Err(KmipError::new(
-                ResultReason::INVALID_FIELD,
-                format!("Derive Key does not make keys of algorithm {}", alg.0),
-            ))
-        }
-    };
+    let (mut attrs, kt, bits) = symmetric_request(ctx, payload, "Derive Key")?;
     let uids = base_uids(ctx, payload)?;
     let bases = uids.iter().map(|u| ctx.load(u)).collect::<Result<Vec<_>>>()?;
     let usage = match method {
