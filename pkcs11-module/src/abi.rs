@@ -708,7 +708,7 @@ mod tests {
             (ck::CKA_EXTRACTABLE, vec![1]),
             (ck::CKA_CLASS, attr::enc_ulong(ck::CKO_SECRET_KEY)),
         ]);
-        assert_eq!(t, vec![(ck::CKA_WRAP_TEMPLATE, expect.clone())]);
+        assert_eq!(*t, vec![(ck::CKA_WRAP_TEMPLATE, expect.clone())]);
 
         // The three-call protocol of C_GetAttributeValue for an attribute array.
         let answer = [AttrValue::Value(expect)];

@@ -511,6 +511,19 @@ impl std::ops::DerefMut for RawTemplate {
     }
 }
 
+/// Types and value lengths only: values may be key material.
+impl std::fmt::Debug for RawTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(t, v)| format!("{}: <{} bytes>", name(*t), v.len())),
+            )
+            .finish()
+    }
+}
+
 impl Drop for RawTemplate {
     fn drop(&mut self) {
         use zeroize::Zeroize;

@@ -46,6 +46,19 @@ impl std::ops::DerefMut for Template {
     }
 }
 
+/// Types and value lengths only: values may be key material.
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(t, v)| format!("{}: <{} bytes>", attr::name(*t), v.len())),
+            )
+            .finish()
+    }
+}
+
 impl Drop for Template {
     fn drop(&mut self) {
         use zeroize::Zeroize;
