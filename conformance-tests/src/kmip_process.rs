@@ -6,7 +6,11 @@
 //! server in another process — which is also how they run in real deployments.
 
 use kmip_server::client::KmipClient;
-use std::io::{BufRead, BufReader};
+use kmip_server::message::request;
+use kmip_server::ttlv::enums::Operation;
+use kmip_server::ttlv::{binary, Tag, Ttlv};
+use kmip_server::version::Version;
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,11 +22,16 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The workspace's debug `kmip-server` (built by `cargo test --workspace`).
 pub fn binary() -> PathBuf {
+    workspace_binary("kmip-server")
+}
+
+/// A binary of the workspace's debug build (`kmip-server`, `softhsm-rs`).
+pub fn workspace_binary(name: &str) -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("workspace root");
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
-    let bin = target.join("debug/kmip-server");
+    let bin = target.join("debug").join(name);
     assert!(
         bin.exists(),
         "{} is missing: build the workspace first",
@@ -43,26 +52,29 @@ pub struct KmipProcess {
 
 impl KmipProcess {
     /// Starts the server from `config_toml` (written to `dir/kmip.toml`) on 127.0.0.1:0, with
-    /// its development CA in `dir/certs`.
+    /// its development CA in `dir/certs`. Its stdout and stderr are kept in
+    /// `dir/kmip-server.stdout` and `dir/kmip-server.stderr` (the secrets test reads them).
     pub fn start(dir: &Path, config_toml: &str) -> KmipProcess {
         let conf = dir.join("kmip.toml");
         std::fs::write(&conf, config_toml).expect("write kmip.toml");
+        let stderr = std::fs::File::create(dir.join("kmip-server.stderr")).expect("stderr file");
+        let mut echo = std::fs::File::create(dir.join("kmip-server.stdout")).expect("stdout file");
         let mut child = Command::new(binary())
             .arg("--config")
             .arg(&conf)
             .args(["--listen", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("kmip-server starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
+                let _ = writeln!(echo, "{line}");
+                // Kept reading after the start, so the server never writes into a closed pipe.
+                let _ = tx.send(line);
             }
         });
         let deadline = Instant::now() + START_TIMEOUT;
@@ -111,4 +123,12 @@ impl Drop for KmipProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sends one request of `version` holding one operation; the answer's one batch item.
+pub fn one_item(conn: &mut KmipClient, version: Version, op: Operation, payload: Vec<Ttlv>) -> Ttlv {
+    let msg = request(version, vec![(op, payload)]);
+    let answer = conn.send_raw(&binary::encode(&msg)).expect("an answer");
+    let resp = binary::decode(&answer, &Default::default()).expect("a TTLV answer");
+    resp.find(Tag::BATCH_ITEM).expect("a batch item").clone()
 }

@@ -9,3 +9,4 @@
 pub mod harness;
 pub mod kmip_process;
 pub mod kmip_replay;
+pub mod secrets;

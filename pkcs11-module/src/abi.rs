@@ -182,9 +182,9 @@ pub fn value_out(ty: ck::CK_ATTRIBUTE_TYPE, v: &[u8]) -> Vec<u8> {
 /// # Safety
 /// `p` must be NULL or point to `n` `CK_ATTRIBUTE`s whose `pValue`/`ulValueLen` describe
 /// readable memory (for attribute-array types: an array of `CK_ATTRIBUTE`, one level deep).
-pub unsafe fn template(p: *const ck::CK_ATTRIBUTE, n: ck::CK_ULONG) -> Result<Vec<(u64, Vec<u8>)>> {
+pub unsafe fn template(p: *const ck::CK_ATTRIBUTE, n: ck::CK_ULONG) -> Result<softhsm::attr::RawTemplate> {
     // SAFETY: forwarded contract; depth 0 allows one nested level.
-    unsafe { template_at(p, n, 0) }
+    unsafe { template_at(p, n, 0) }.map(softhsm::attr::RawTemplate)
 }
 
 const ATTR_SIZE: usize = std::mem::size_of::<ck::CK_ATTRIBUTE>();
@@ -708,7 +708,7 @@ mod tests {
             (ck::CKA_EXTRACTABLE, vec![1]),
             (ck::CKA_CLASS, attr::enc_ulong(ck::CKO_SECRET_KEY)),
         ]);
-        assert_eq!(t, vec![(ck::CKA_WRAP_TEMPLATE, expect.clone())]);
+        assert_eq!(*t, vec![(ck::CKA_WRAP_TEMPLATE, expect.clone())]);
 
         // The three-call protocol of C_GetAttributeValue for an attribute array.
         let answer = [AttrValue::Value(expect)];

@@ -492,6 +492,45 @@ pub fn is_secret_key_type(kt: u64) -> bool {
     SECRET_KEY_TYPES.contains(&kt)
 }
 
+/// A caller's template as a face hands it to the core (the C ABI's copy of a `CK_ATTRIBUTE`
+/// array, the KMIP server's translation of a request). Its values are wiped when it is
+/// dropped, since they may be key material.
+#[derive(Default)]
+pub struct RawTemplate(pub Vec<(AttrType, Vec<u8>)>);
+
+impl std::ops::Deref for RawTemplate {
+    type Target = Vec<(AttrType, Vec<u8>)>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for RawTemplate {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+/// Types and value lengths only: values may be key material.
+impl std::fmt::Debug for RawTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(t, v)| format!("{}: <{} bytes>", name(*t), v.len())),
+            )
+            .finish()
+    }
+}
+
+impl Drop for RawTemplate {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.0.iter_mut().for_each(|(_, v)| v.zeroize());
+    }
+}
+
 /// Encodes a boolean attribute value.
 pub fn enc_bool(v: bool) -> Vec<u8> {
     vec![u8::from(v)]

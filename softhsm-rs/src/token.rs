@@ -231,7 +231,9 @@ pub fn seal(
         body.extend_from_slice(v);
     }
     let nonce = random_nonce()?;
-    let mut buf = body.to_vec();
+    // Room for the tag up front: growing the buffer would free a copy of the plaintext.
+    let mut buf = Vec::with_capacity(body.len() + TAG_LEN);
+    buf.extend_from_slice(&body);
     key.aead()?
         .seal_in_place_append_tag(
             Nonce::assume_unique_for_key(nonce),

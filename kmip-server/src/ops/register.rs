@@ -409,7 +409,8 @@ pub(super) fn make_object(
         };
         push_new(&mut attrs, super::create::digest_attr(v, format));
     }
-    let mut raw = base_template(class, &attrs)?;
+    // Wiped when dropped: it carries the key material.
+    let mut raw = softhsm::attr::RawTemplate(base_template(class, &attrs)?);
     if let Some(app) = app {
         raw.push((ck::CKA_APPLICATION, app.as_bytes().to_vec()));
     }

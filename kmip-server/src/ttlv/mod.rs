@@ -72,6 +72,19 @@ pub enum Value {
     DateTimeExtended(i64),
 }
 
+/// Byte and text strings are wiped when dropped: a decoded request or an encoded answer may hold
+/// key material (Key Material, a Password, a PKCS#8 key), and the tree is freed as a whole.
+impl Drop for Value {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        match self {
+            Value::BigInteger(v) | Value::ByteString(v) => v.zeroize(),
+            Value::TextString(v) => v.zeroize(),
+            _ => {}
+        }
+    }
+}
+
 impl std::fmt::Debug for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -329,7 +329,7 @@ impl Hsm {
         for (ty, v) in &t {
             factory::check_change(&obj, *ty, v, Change::Copy, so)?;
         }
-        for (ty, v) in t {
+        for (ty, v) in t.into_inner() {
             obj.set(ty, v);
         }
         self.insert_new(h, slot, rw, obj)
@@ -437,7 +437,7 @@ impl Hsm {
         for (ty, v) in &t {
             factory::check_change(&obj, *ty, v, Change::Set, so)?;
         }
-        for (ty, v) in t {
+        for (ty, v) in t.into_inner() {
             obj.set(ty, v);
         }
         self.replace(slot, &loaded, obj)
@@ -453,7 +453,7 @@ impl Hsm {
         let template: Option<Template> = factory::normalize(raw).ok();
         let mut found = VecDeque::new();
         if let Some(t) = template {
-            let pairs: Vec<(AttrType, Vec<u8>)> = t.into_iter().collect();
+            let pairs: Vec<(AttrType, Vec<u8>)> = t.into_inner().into_iter().collect();
             let want_token = pairs
                 .iter()
                 .find(|(ty, _)| *ty == ck::CKA_TOKEN)

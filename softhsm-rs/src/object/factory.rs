@@ -8,8 +8,63 @@ use crate::error::{Error, Result};
 use cryptoki_sys as ck;
 use std::collections::BTreeMap;
 
-/// A template after its values have been checked and put in the core's encoding.
-pub type Template = BTreeMap<AttrType, Vec<u8>>;
+/// A template after its values have been checked and put in the core's encoding. Its values
+/// are wiped when it is dropped: a template may carry key material (the `CKA_VALUE` of an
+/// imported key, private key components), and it is freed on every path, errors included.
+#[derive(Default, Clone)]
+pub struct Template(BTreeMap<AttrType, Vec<u8>>);
+
+impl Template {
+    pub fn new() -> Template {
+        Template(BTreeMap::new())
+    }
+
+    /// The values, moved out (a move leaves no copy behind to wipe).
+    pub fn into_inner(mut self) -> BTreeMap<AttrType, Vec<u8>> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl<'a> IntoIterator for &'a Template {
+    type Item = (&'a AttrType, &'a Vec<u8>);
+    type IntoIter = std::collections::btree_map::Iter<'a, AttrType, Vec<u8>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl std::ops::Deref for Template {
+    type Target = BTreeMap<AttrType, Vec<u8>>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Template {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+/// Types and value lengths only: values may be key material.
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(t, v)| format!("{}: <{} bytes>", attr::name(*t), v.len())),
+            )
+            .finish()
+    }
+}
+
+impl Drop for Template {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.0.values_mut().for_each(Zeroize::zeroize);
+    }
+}
 
 /// How an object comes into being; decides which attributes are required or forbidden.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +121,7 @@ pub fn normalize(raw: &[(AttrType, Vec<u8>)]) -> Result<Template> {
                     return Err(invalid(*ty, "attribute arrays do not nest"));
                 }
                 let inner = normalize(&entries)?;
-                attr::enc_array(&inner.into_iter().collect::<Vec<_>>())
+                attr::enc_array(&inner.into_inner().into_iter().collect::<Vec<_>>())
             }
         };
         if let Some(prev) = out.get(ty) {
