@@ -8,6 +8,7 @@ mod fixtures;
 mod util;
 
 mod aes;
+mod brute_force;
 mod buffers;
 mod digest;
 mod ec;
