@@ -10,6 +10,7 @@ mod util;
 mod aes;
 mod brute_force;
 mod buffers;
+mod cross_token;
 mod digest;
 mod ec;
 mod eddsa;
