@@ -468,7 +468,7 @@ fn a_client_reaches_only_its_own_tokens_objects() {
                     vec![Ttlv::structure(
                         Tag::NAME,
                         vec![
-                            Ttlv::text(Tag::NAME_VALUE, &format!("owned-by-{victim}")),
+                            Ttlv::text(Tag::NAME_VALUE, format!("owned-by-{victim}")),
                             Ttlv::enumeration(Tag::NAME_TYPE, 1),
                         ],
                     )],
@@ -481,7 +481,7 @@ fn a_client_reaches_only_its_own_tokens_objects() {
                         Ttlv::structure(
                             Tag::ATTRIBUTE_VALUE,
                             vec![
-                                Ttlv::text(Tag::NAME_VALUE, &format!("owned-by-{victim}")),
+                                Ttlv::text(Tag::NAME_VALUE, format!("owned-by-{victim}")),
                                 Ttlv::enumeration(Tag::NAME_TYPE, 1),
                             ],
                         ),
