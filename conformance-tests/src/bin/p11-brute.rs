@@ -15,7 +15,6 @@
 //! combinations seen after each `CKR_PIN_INCORRECT`.
 
 use conformance_tests::harness;
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
@@ -44,34 +43,10 @@ fn main() {
     let label = std::env::var("P11_TOKEN_LABEL").expect("P11_TOKEN_LABEL");
     let right = std::env::var("P11_RIGHT_PIN").expect("P11_RIGHT_PIN");
 
-    harness::harness_dir();
-    let p11 = Pkcs11::new(harness::module_path()).expect("load module");
-    p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-        .expect("C_Initialize");
-    let slot = p11
-        .get_slots_with_token()
-        .expect("C_GetSlotList")
-        .into_iter()
-        .find(|s| {
-            p11.get_token_info(*s)
-                .is_ok_and(|t| t.label().trim_end() == label)
-        })
-        .unwrap_or_else(|| panic!("no token labelled {label}"));
+    let (p11, slot) = harness::load_module_for_token(&label);
+    let slot = slot.unwrap_or_else(|| panic!("no token labelled {label}"));
     let s = p11.open_rw_session(slot).expect("C_OpenSession");
-    let pin_flags = || {
-        let t = p11.get_token_info(slot).expect("C_GetTokenInfo");
-        let bits = [
-            t.user_pin_count_low(),
-            t.user_pin_final_try(),
-            t.user_pin_locked(),
-            t.so_pin_count_low(),
-            t.so_pin_final_try(),
-            t.so_pin_locked(),
-        ];
-        bits.iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << i))
-    };
+    let pin_flags = || harness::pin_flag_bits(&p11.get_token_info(slot).expect("C_GetTokenInfo"));
 
     println!("ready");
     let mut go = String::new();

@@ -22,7 +22,7 @@ const GUESSERS: usize = 8;
 /// How long one race may take (module load, guesses, the lock) before the test fails.
 const RACE_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// PIN flag bits as `p11-brute` prints them (user's in bits 0..3, the SO's in 3..6).
+/// PIN flag bits as `pin_flag_bits` packs them (user's in bits 0..3, the SO's in 3..6).
 const COUNT_LOW: u32 = 1;
 const FINAL_TRY: u32 = 2;
 const LOCKED: u32 = 4;
@@ -140,18 +140,7 @@ fn race(label: &str, role: &str, right_pin: &str, max_tries: usize) -> Vec<Repor
 }
 
 fn flags_of(slot: Slot) -> u32 {
-    let t = pkcs11().get_token_info(slot).expect("C_GetTokenInfo");
-    [
-        t.user_pin_count_low(),
-        t.user_pin_final_try(),
-        t.user_pin_locked(),
-        t.so_pin_count_low(),
-        t.so_pin_final_try(),
-        t.so_pin_locked(),
-    ]
-    .iter()
-    .enumerate()
-    .fold(0, |acc, (i, b)| acc | (u32::from(*b) << i))
+    pin_flag_bits(&pkcs11().get_token_info(slot).expect("C_GetTokenInfo"))
 }
 
 /// Checks one race: `tries_left` guesses were possible and exactly that many got
