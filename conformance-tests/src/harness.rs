@@ -144,6 +144,40 @@ pub fn harness_dir() -> &'static Path {
     })
 }
 
+/// For a helper process: the module under test loaded and initialised (OS locking), and the
+/// slot of the token labelled `label`, if the module lists one.
+pub fn load_module_for_token(label: &str) -> (Pkcs11, Option<Slot>) {
+    harness_dir();
+    let p11 = Pkcs11::new(module_path()).expect("load module");
+    p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .expect("C_Initialize");
+    let slot = p11
+        .get_slots_with_token()
+        .expect("C_GetSlotList")
+        .into_iter()
+        .find(|s| {
+            p11.get_token_info(*s)
+                .is_ok_and(|t| t.label().trim_end() == label)
+        });
+    (p11, slot)
+}
+
+/// The `CKF_*_PIN_*` flags of a token as six bits: the user's COUNT_LOW, FINAL_TRY and LOCKED
+/// in bits 0..3, the SO's in bits 3..6.
+pub fn pin_flag_bits(t: &cryptoki::slot::TokenInfo) -> u32 {
+    [
+        t.user_pin_count_low(),
+        t.user_pin_final_try(),
+        t.user_pin_locked(),
+        t.so_pin_count_low(),
+        t.so_pin_final_try(),
+        t.so_pin_locked(),
+    ]
+    .iter()
+    .enumerate()
+    .fold(0, |acc, (i, b)| acc | (u32::from(*b) << i))
+}
+
 /// Writes a line to the real stderr, bypassing the test harness' capture.
 pub fn note(msg: &str) {
     let mut err = std::io::stderr().lock();

@@ -393,7 +393,12 @@ async fn handshake(
                 return None;
             }
             Ok(Err(e)) => {
-                log::info!("{peer}: TLS handshake failed: {e}");
+                // A refused client certificate is worth a warning and a hint; anything else
+                // (a port scanner, plain HTTP, a client giving up) stays informational.
+                match crate::tls::refusal_hint(&e) {
+                    Some(hint) => log::warn!("{peer}: TLS handshake failed: {e}; refused: {hint}"),
+                    None => log::info!("{peer}: TLS handshake failed: {e}"),
+                }
                 return None;
             }
             Ok(Ok(tls)) => tls,

@@ -415,6 +415,40 @@ fn pki_error(e: webpki::Error) -> rustls::Error {
     rustls::Error::InvalidCertificate(c)
 }
 
+/// What an operator should do about a failed handshake, when the client's certificate was the
+/// reason: appended to the server's log line (rustls's own text names the defect, not the
+/// setting that decides it).
+pub(crate) fn refusal_hint(e: &std::io::Error) -> Option<&'static str> {
+    use CertificateError as C;
+    let e = e.get_ref()?.downcast_ref::<rustls::Error>()?;
+    Some(match e {
+        rustls::Error::NoCertificatesPresented => {
+            "the client sent no certificate; mutual TLS is required (kmip.client_ca)"
+        }
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::Expired | C::ExpiredContext { .. } => "the client certificate has expired: issue a new one",
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the client certificate is not valid yet: check its notBefore and both machines' clocks"
+            }
+            C::Revoked => "the client certificate is revoked by a CRL in kmip.crls",
+            C::UnknownRevocationStatus => {
+                "no CRL in kmip.crls is from the client certificate's issuer: add that CA's CRL"
+            }
+            C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
+                "a CRL in kmip.crls has expired: fetch a fresh one"
+            }
+            C::UnknownIssuer | C::BadSignature => {
+                "the client certificate was not issued by a CA in kmip.client_ca (or is forged)"
+            }
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                "the client certificate lacks the clientAuth extended key usage (kmip.require_client_eku)"
+            }
+            _ => "the client certificate was refused by the checks of kmip.client_ca",
+        },
+        _ => return None,
+    })
+}
+
 /// Subject (RFC 4514) and common name of a DER certificate.
 pub fn certificate_identity(der: &[u8]) -> Result<(String, Option<String>), String> {
     let cert = x509_cert::Certificate::from_der(der).map_err(|e| format!("unparsable certificate: {e}"))?;

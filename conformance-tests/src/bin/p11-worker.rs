@@ -10,7 +10,6 @@
 //! non-zero on any error.
 
 use conformance_tests::harness::{self, USER_PIN};
-use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
@@ -133,25 +132,13 @@ fn main() {
     let token_label = std::env::var("P11_TOKEN_LABEL").expect("P11_TOKEN_LABEL");
     let pin = std::env::var("P11_USER_PIN").unwrap_or_else(|_| USER_PIN.to_string());
 
-    harness::harness_dir();
     // The token was initialised by the parent before this process started;
     // a module that does not list it at once gets a few more tries (and the
     // parent test reports the retries).
     let mut attempts = 0;
     let (p11, slot) = loop {
         attempts += 1;
-        let p11 = Pkcs11::new(harness::module_path()).expect("load module");
-        p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
-            .expect("C_Initialize");
-        let slot = p11
-            .get_slots_with_token()
-            .expect("C_GetSlotList")
-            .into_iter()
-            .find(|s| {
-                p11.get_token_info(*s)
-                    .map(|t| t.label().trim_end() == token_label)
-                    .unwrap_or(false)
-            });
+        let (p11, slot) = harness::load_module_for_token(&token_label);
         if let Some(slot) = slot {
             break (p11, slot);
         }

@@ -8,7 +8,9 @@ mod fixtures;
 mod util;
 
 mod aes;
+mod brute_force;
 mod buffers;
+mod cross_token;
 mod digest;
 mod ec;
 mod eddsa;

@@ -318,18 +318,25 @@ impl Hsm {
         Ok(())
     }
 
-    /// Opens the token key of `role` with `pin`, counting failures in the store and refusing
+    /// Opens the token key of `role` with `pin`, counting attempts in the store and refusing
     /// once the PIN is locked.
+    ///
+    /// The attempt is counted — durably, in one atomic check-and-increment shared by every
+    /// process on the keystore — *before* the PIN is looked at, and a correct PIN then resets
+    /// the count. So concurrent guessers in many processes get `max_failures` tries between
+    /// them, never one each, and a process killed (or a store that fails) after the check has
+    /// started cannot have bought an uncounted try: nothing about the PIN is computed until
+    /// the try is on disk, and a wrong PIN writes nothing more that could be interrupted.
     fn verify_pin(&self, t: &TokenRecord, role: Role, pin: &[u8]) -> Result<TokenKey> {
         let max = self.config.pin.max_failures;
-        let (blob, failures) = match role {
-            Role::So => (Some(&t.so_key), t.so_failures),
-            Role::User => (t.user_key.as_ref(), t.user_failures),
+        let blob = match role {
+            Role::So => Some(&t.so_key),
+            Role::User => t.user_key.as_ref(),
         };
         let blob = blob.ok_or(Error::UserPinNotInitialized)?;
-        if failures >= max {
+        let Some(n) = self.store().claim_attempt(t.id, role, max)? else {
             log::warn!(
-                "{role:?} PIN of token {:?} (slot {}) is locked after {failures} failed logins; {}",
+                "{role:?} PIN of token {:?} (slot {}) is locked after {max} failed logins (pin.max_failures); {}",
                 t.label,
                 t.slot_id,
                 match role {
@@ -338,16 +345,13 @@ impl Hsm {
                 }
             );
             return Err(Error::PinLocked);
-        }
+        };
         match token::unwrap_token_key(blob, pin, &t.uid, role) {
             Ok(k) => {
-                if failures > 0 {
-                    self.store().reset_failures(t.id, role)?;
-                }
+                self.store().reset_failures(t.id, role)?;
                 Ok(k)
             }
             Err(Error::PinIncorrect) => {
-                let n = self.store().add_failure(t.id, role)?;
                 log::warn!(
                     "incorrect {role:?} PIN for token {:?} (slot {}): failure {n} of {max}",
                     t.label,

@@ -86,6 +86,87 @@ fn pin_lockout_flags_and_so_unlock() {
     h.login(s, ck::CKU_USER, b"new-pin").unwrap();
 }
 
+/// Regression test (attempt counted after the PIN check): a login's attempt is counted before
+/// its PIN is evaluated. While another connection holds the keystore's write lock (as a kill
+/// between the check and the counter's write, or a full disk, would leave it), the right PIN
+/// and a wrong one get the same error and neither is counted, so a guesser cannot learn
+/// anything from attempts whose count was never written. Before the fix the PIN was checked
+/// first: the right PIN logged in (no write needed at a zero count) and a wrong one failed
+/// only at the counter's write — a free oracle.
+#[test]
+fn no_pin_is_evaluated_while_its_attempt_cannot_be_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let mut c = Config::default();
+    c.pin.kdf_iterations = Some(10);
+    c.pin.max_failures = 3;
+    c.store.path = Some(path.clone());
+    c.store.busy_timeout_ms = 0;
+    let h = Hsm::open(c).unwrap();
+    h.init_token(0, b"so-pin", b"t").unwrap();
+    let s = h
+        .open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
+        .unwrap();
+    h.login(s, ck::CKU_SO, b"so-pin").unwrap();
+    h.init_pin(s, b"user-pin").unwrap();
+    h.logout(s).unwrap();
+
+    let blocker = rusqlite::Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    for (role, right) in [(ck::CKU_USER, &b"user-pin"[..]), (ck::CKU_SO, &b"so-pin"[..])] {
+        let with_right = h.login(s, role, right).unwrap_err();
+        let with_wrong = h.login(s, role, b"wrong-pin").unwrap_err();
+        assert_eq!(with_right, Error::DeviceError, "role {role}");
+        assert_eq!(
+            with_wrong, with_right,
+            "role {role}: the answers tell the PINs apart"
+        );
+    }
+    blocker.execute_batch("ROLLBACK").unwrap();
+    drop(blocker);
+
+    let info = h.token_info(0).unwrap();
+    assert_eq!(
+        info.flags & (ck::CKF_USER_PIN_COUNT_LOW | ck::CKF_SO_PIN_COUNT_LOW),
+        0
+    );
+    assert_eq!(
+        h.login(s, ck::CKU_USER, b"wrong-pin").unwrap_err(),
+        Error::PinIncorrect
+    );
+    h.login(s, ck::CKU_USER, b"user-pin").unwrap();
+}
+
+/// A correct PIN resets the count the attempt itself added: a token used only with its right
+/// PIN never shows a count, and `max_failures - 1` wrong PINs followed by the right one leave
+/// the full allowance again.
+#[test]
+fn the_right_pin_leaves_no_count_behind() {
+    let (h, s) = ready();
+    h.logout(s).unwrap();
+    for _ in 0..3 {
+        h.login(s, ck::CKU_USER, b"user-pin").unwrap();
+        h.logout(s).unwrap();
+        assert_eq!(h.token_info(0).unwrap().flags & ck::CKF_USER_PIN_COUNT_LOW, 0);
+    }
+    for _ in 0..2 {
+        assert_eq!(
+            h.login(s, ck::CKU_USER, b"wrong").unwrap_err(),
+            Error::PinIncorrect
+        );
+    }
+    assert_ne!(h.token_info(0).unwrap().flags & ck::CKF_USER_PIN_FINAL_TRY, 0);
+    h.login(s, ck::CKU_USER, b"user-pin").unwrap();
+    h.logout(s).unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            h.login(s, ck::CKU_USER, b"wrong").unwrap_err(),
+            Error::PinIncorrect
+        );
+    }
+    h.login(s, ck::CKU_USER, b"user-pin").unwrap();
+}
+
 #[test]
 fn sensitive_values_are_not_revealed_and_private_objects_hide_after_logout() {
     let (h, s) = ready();

@@ -103,8 +103,8 @@ impl<S: Store> Store for Cached<S> {
         self.written(r)
     }
 
-    fn add_failure(&mut self, token_id: i64, role: Role) -> Result<u32> {
-        let r = self.inner.add_failure(token_id, role);
+    fn claim_attempt(&mut self, token_id: i64, role: Role, max: u32) -> Result<Option<u32>> {
+        let r = self.inner.claim_attempt(token_id, role, max);
         self.written(r)
     }
 
@@ -228,13 +228,13 @@ mod tests {
         assert_eq!(a.load(t.id, "o").unwrap().unwrap().attrs[0].1, b"two");
         b.delete(t.id, "o").unwrap();
         assert!(a.load(t.id, "o").unwrap().is_none());
-        a.add_failure(t.id, Role::User).unwrap();
+        a.claim_attempt(t.id, Role::User, 10).unwrap();
         assert_eq!(
             a.token(0).unwrap().unwrap().user_failures,
             1,
             "own writes drop the cache too"
         );
-        b.add_failure(t.id, Role::User).unwrap();
+        b.claim_attempt(t.id, Role::User, 10).unwrap();
         assert_eq!(a.token(0).unwrap().unwrap().user_failures, 2);
         // This connection's own object writes replace what it had cached of that object.
         assert!(a.load(t.id, "p").unwrap().is_none());

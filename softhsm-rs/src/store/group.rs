@@ -134,8 +134,8 @@ mod tests {
         fn set_pin_key(&mut self, token_id: i64, role: Role, key: Option<&[u8]>) -> Result<()> {
             self.inner.set_pin_key(token_id, role, key)
         }
-        fn add_failure(&mut self, token_id: i64, role: Role) -> Result<u32> {
-            self.inner.add_failure(token_id, role)
+        fn claim_attempt(&mut self, token_id: i64, role: Role, max: u32) -> Result<Option<u32>> {
+            self.inner.claim_attempt(token_id, role, max)
         }
         fn reset_failures(&mut self, token_id: i64, role: Role) -> Result<()> {
             self.inner.reset_failures(token_id, role)

@@ -83,8 +83,11 @@ pub trait Store: Send {
     fn delete_token(&mut self, slot_id: u64) -> Result<bool>;
     /// Replaces the wrapped key of `role` (and resets that role's failure counter).
     fn set_pin_key(&mut self, token_id: i64, role: Role, key: Option<&[u8]>) -> Result<()>;
-    /// Counts one failed login and returns the new count.
-    fn add_failure(&mut self, token_id: i64, role: Role) -> Result<u32>;
+    /// Counts one login attempt of `role` *before* its PIN is checked, in one atomic step:
+    /// when fewer than `max` attempts are counted, adds one and returns the new count;
+    /// otherwise changes nothing and returns `None` (the PIN is locked). Atomic across
+    /// processes, so concurrent guessers never get more than `max` attempts between them.
+    fn claim_attempt(&mut self, token_id: i64, role: Role, max: u32) -> Result<Option<u32>>;
     /// Resets the failed-login counter of `role`.
     fn reset_failures(&mut self, token_id: i64, role: Role) -> Result<()>;
     /// Unique ids (with their private flag) of the token's objects whose public attributes

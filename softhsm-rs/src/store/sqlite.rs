@@ -364,21 +364,24 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn add_failure(&mut self, token_id: i64, role: Role) -> Result<u32> {
+    fn claim_attempt(&mut self, token_id: i64, role: Role, max: u32) -> Result<Option<u32>> {
         let col = role_col(role);
+        // One statement: the check and the increment cannot be split by another process
+        // (SQLite holds the write lock for the whole statement).
         let tx = self.tx()?;
-        tx.execute(
-            &format!("UPDATE tokens SET {col}={col}+1 WHERE id=?1"),
-            [token_id],
-        )?;
-        let n: u32 = tx
+        let n: Option<u32> = tx
             .query_row(
-                &format!("SELECT {col} FROM tokens WHERE id=?1"),
-                [token_id],
+                &format!("UPDATE tokens SET {col}={col}+1 WHERE id=?1 AND {col}<?2 RETURNING {col}"),
+                params![token_id, max],
                 |r| r.get(0),
             )
-            .optional()?
-            .ok_or(Error::TokenNotPresent)?;
+            .optional()?;
+        if n.is_none() {
+            let exists: Option<i64> = tx
+                .query_row("SELECT id FROM tokens WHERE id=?1", [token_id], |r| r.get(0))
+                .optional()?;
+            exists.ok_or(Error::TokenNotPresent)?;
+        }
         tx.commit()?;
         Ok(n)
     }
@@ -612,8 +615,16 @@ mod tests {
         assert_eq!(s.count(t.id).unwrap(), (1, 1));
         assert!(s.delete(t.id, "a").unwrap());
         assert!(!s.delete(t.id, "a").unwrap());
-        assert_eq!(s.add_failure(t.id, Role::User).unwrap(), 1);
-        assert_eq!(s.add_failure(t.id, Role::User).unwrap(), 2);
+        assert_eq!(s.claim_attempt(t.id, Role::User, 2).unwrap(), Some(1));
+        assert_eq!(s.claim_attempt(t.id, Role::User, 2).unwrap(), Some(2));
+        // At the limit nothing more is counted.
+        assert_eq!(s.claim_attempt(t.id, Role::User, 2).unwrap(), None);
+        assert_eq!(s.token(0).unwrap().unwrap().user_failures, 2);
+        assert_eq!(s.token(0).unwrap().unwrap().so_failures, 0);
+        assert_eq!(
+            s.claim_attempt(t.id + 100, Role::User, 2).unwrap_err(),
+            Error::TokenNotPresent
+        );
         s.reset_failures(t.id, Role::User).unwrap();
         assert_eq!(s.token(0).unwrap().unwrap().user_failures, 0);
         assert!(s.delete_token(0).unwrap());
