@@ -41,7 +41,11 @@ fn build(generation: u32) -> Ctx {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("fuzz work directory");
     let kmip = kmip_server::local::scratch_keystore(&dir).expect("scratch keystore");
-    Ctx { kmip, generation, dir }
+    Ctx {
+        kmip,
+        generation,
+        dir,
+    }
 }
 
 /// True when the request asks for work whose cost is not about parsing (see the limits above).

@@ -48,9 +48,17 @@ fn buffer(u: &mut Unstructured<'_>, arena: &mut Arena) -> Result<(*mut u8, ck::C
 
 /// A plain struct copied into an arena buffer of `len` bytes (the struct's size unless the
 /// fuzzer picks another one); the structure itself is fuzz-filled by the caller.
-fn struct_param<T: Copy>(u: &mut Unstructured<'_>, arena: &mut Arena, t: T) -> Result<(*mut c_void, ck::CK_ULONG)> {
+fn struct_param<T: Copy>(
+    u: &mut Unstructured<'_>,
+    arena: &mut Arena,
+    t: T,
+) -> Result<(*mut c_void, ck::CK_ULONG)> {
     let size = std::mem::size_of::<T>();
-    let len = if u.ratio(1, 16)? { u.int_in_range(0..=size + 8)? } else { size };
+    let len = if u.ratio(1, 16)? {
+        u.int_in_range(0..=size + 8)?
+    } else {
+        size
+    };
     let mut v = vec![0u8; len.max(size)];
     // SAFETY: `v` has at least size_of::<T>() bytes; T is a plain C struct (Copy) written
     // unaligned into a byte buffer.
@@ -87,7 +95,11 @@ fn attribute(u: &mut Unstructured<'_>, arena: &mut Arena, depth: usize) -> Resul
             let size = std::mem::size_of::<ck::CK_ATTRIBUTE>() as ck::CK_ULONG;
             // Sometimes a length that is not a whole number of attributes (never more than
             // the array holds).
-            let len = if u.ratio(1, 8)? && n > 0 { n.wrapping_mul(size).wrapping_sub(1) } else { n.wrapping_mul(size) };
+            let len = if u.ratio(1, 8)? && n > 0 {
+                n.wrapping_mul(size).wrapping_sub(1)
+            } else {
+                n.wrapping_mul(size)
+            };
             (p as *mut u8, len)
         }
         Some(Kind::Ulong) | Some(Kind::Bool) if u.ratio(3, 4)? => {
@@ -109,7 +121,11 @@ fn attribute(u: &mut Unstructured<'_>, arena: &mut Arena, depth: usize) -> Resul
 }
 
 /// A `CK_ATTRIBUTE` array: NULL with a count, or an arena array of exactly the count.
-fn array(u: &mut Unstructured<'_>, arena: &mut Arena, depth: usize) -> Result<(*mut ck::CK_ATTRIBUTE, ck::CK_ULONG)> {
+fn array(
+    u: &mut Unstructured<'_>,
+    arena: &mut Arena,
+    depth: usize,
+) -> Result<(*mut ck::CK_ATTRIBUTE, ck::CK_ULONG)> {
     if u.ratio(1, 32)? {
         return Ok((std::ptr::null_mut(), ulong(u)?));
     }
@@ -165,7 +181,11 @@ pub fn template(data: &[u8]) {
         factory::Origin::Derive,
     ] {
         if let Ok(obj) = factory::build(origin, class, key_type, &t) {
-            assert_eq!(obj.class(), Some(class), "the built object has the template's class");
+            assert_eq!(
+                obj.class(),
+                Some(class),
+                "the built object has the template's class"
+            );
         }
     }
 }
@@ -202,15 +222,32 @@ const WITH_PARAMS: &[u64] = &[
 ];
 
 fn hash_mech(u: &mut Unstructured<'_>) -> Result<ck::CK_ULONG> {
-    const H: &[u64] = &[ck::CKM_SHA_1, ck::CKM_SHA224, ck::CKM_SHA256, ck::CKM_SHA384, ck::CKM_SHA512];
-    Ok(if u.ratio(1, 8)? { ulong(u)? } else { *u.choose(H)? as ck::CK_ULONG })
+    const H: &[u64] = &[
+        ck::CKM_SHA_1,
+        ck::CKM_SHA224,
+        ck::CKM_SHA256,
+        ck::CKM_SHA384,
+        ck::CKM_SHA512,
+    ];
+    Ok(if u.ratio(1, 8)? {
+        ulong(u)?
+    } else {
+        *u.choose(H)? as ck::CK_ULONG
+    })
 }
 
 fn mgf(u: &mut Unstructured<'_>) -> Result<ck::CK_ULONG> {
-    Ok(if u.ratio(1, 8)? { ulong(u)? } else { u.int_in_range(1..=5u64)? as ck::CK_ULONG })
+    Ok(if u.ratio(1, 8)? {
+        ulong(u)?
+    } else {
+        u.int_in_range(1..=5u64)? as ck::CK_ULONG
+    })
 }
 
-fn prf_params(u: &mut Unstructured<'_>, arena: &mut Arena) -> Result<(*mut ck::CK_PRF_DATA_PARAM, ck::CK_ULONG)> {
+fn prf_params(
+    u: &mut Unstructured<'_>,
+    arena: &mut Arena,
+) -> Result<(*mut ck::CK_PRF_DATA_PARAM, ck::CK_ULONG)> {
     if u.ratio(1, 16)? {
         return Ok((std::ptr::null_mut(), ulong(u)?));
     }
@@ -256,7 +293,11 @@ fn prf_params(u: &mut Unstructured<'_>, arena: &mut Arena) -> Result<(*mut ck::C
 }
 
 /// The parameter of `mech` in the shape the reader expects, fuzz-filled.
-fn typed_param(u: &mut Unstructured<'_>, arena: &mut Arena, mech: u64) -> Result<(*mut c_void, ck::CK_ULONG)> {
+fn typed_param(
+    u: &mut Unstructured<'_>,
+    arena: &mut Arena,
+    mech: u64,
+) -> Result<(*mut c_void, ck::CK_ULONG)> {
     macro_rules! bytes {
         () => {{
             let (p, n) = buffer(u, arena)?;
@@ -267,7 +308,10 @@ fn typed_param(u: &mut Unstructured<'_>, arena: &mut Arena, mech: u64) -> Result
         ck::CKM_AES_CTR => {
             let mut cb = [0u8; 16];
             u.fill_buffer(&mut cb)?;
-            let s = ck::CK_AES_CTR_PARAMS { ulCounterBits: ulong(u)?, cb };
+            let s = ck::CK_AES_CTR_PARAMS {
+                ulCounterBits: ulong(u)?,
+                cb,
+            };
             struct_param(u, arena, s)?
         }
         ck::CKM_AES_GCM => {
@@ -278,11 +322,18 @@ fn typed_param(u: &mut Unstructured<'_>, arena: &mut Arena, mech: u64) -> Result
             // a stray ulIvBits beside ulIvLen 0 is only given with a NULL IV or a count that
             // is not whole bytes.
             let (iv_len, bits) = if u.ratio(1, 4)? && !iv.is_null() {
-                (0, iv_len * 8 + if u.ratio(1, 8)? { u.int_in_range(1..=7)? } else { 0 })
+                (
+                    0,
+                    iv_len * 8 + if u.ratio(1, 8)? { u.int_in_range(1..=7)? } else { 0 },
+                )
             } else if iv_len == 0 && !iv.is_null() {
                 (0, u.int_in_range(0..=63u64)? as ck::CK_ULONG * 8 + 1)
             } else {
-                let bits = if u.arbitrary()? { iv_len.wrapping_mul(8) } else { ulong(u)? };
+                let bits = if u.arbitrary()? {
+                    iv_len.wrapping_mul(8)
+                } else {
+                    ulong(u)?
+                };
                 (iv_len, bits)
             };
             let s = ck::CK_GCM_PARAMS {
@@ -300,7 +351,11 @@ fn typed_param(u: &mut Unstructured<'_>, arena: &mut Arena, mech: u64) -> Result
             let s = ck::CK_RSA_PKCS_OAEP_PARAMS {
                 hashAlg: hash_mech(u)?,
                 mgf: mgf(u)?,
-                source: if u.ratio(1, 8)? { ulong(u)? } else { u.int_in_range(0..=1u64)? as ck::CK_ULONG },
+                source: if u.ratio(1, 8)? {
+                    ulong(u)?
+                } else {
+                    u.int_in_range(0..=1u64)? as ck::CK_ULONG
+                },
                 pSourceData: p as *mut c_void,
                 ulSourceDataLen: n,
             };
@@ -325,7 +380,11 @@ fn typed_param(u: &mut Unstructured<'_>, arena: &mut Arena, mech: u64) -> Result
                 bytes!()
             };
             let s = ck::CK_ECDH1_DERIVE_PARAMS {
-                kdf: if u.ratio(1, 4)? { ulong(u)? } else { ck::CKD_NULL as ck::CK_ULONG },
+                kdf: if u.ratio(1, 4)? {
+                    ulong(u)?
+                } else {
+                    ck::CKD_NULL as ck::CK_ULONG
+                },
                 ulSharedDataLen: shared_len,
                 pSharedData: shared,
                 ulPublicDataLen: public_len,
@@ -337,7 +396,9 @@ fn typed_param(u: &mut Unstructured<'_>, arena: &mut Arena, mech: u64) -> Result
             let n: ck::CK_MAC_GENERAL_PARAMS = ulong(u)?;
             struct_param(u, arena, n)?
         }
-        ck::CKM_AES_ECB_ENCRYPT_DATA | ck::CKM_CONCATENATE_BASE_AND_DATA | ck::CKM_CONCATENATE_DATA_AND_BASE => {
+        ck::CKM_AES_ECB_ENCRYPT_DATA
+        | ck::CKM_CONCATENATE_BASE_AND_DATA
+        | ck::CKM_CONCATENATE_DATA_AND_BASE => {
             let (p, n) = bytes!();
             struct_param(u, arena, ck::CK_KEY_DERIVATION_STRING_DATA { pData: p, ulLen: n })?
         }
@@ -345,7 +406,15 @@ fn typed_param(u: &mut Unstructured<'_>, arena: &mut Arena, mech: u64) -> Result
             let mut iv = [0u8; 16];
             u.fill_buffer(&mut iv)?;
             let (p, n) = bytes!();
-            struct_param(u, arena, ck::CK_AES_CBC_ENCRYPT_DATA_PARAMS { iv, pData: p, length: n })?
+            struct_param(
+                u,
+                arena,
+                ck::CK_AES_CBC_ENCRYPT_DATA_PARAMS {
+                    iv,
+                    pData: p,
+                    length: n,
+                },
+            )?
         }
         ck::CKM_HKDF_DERIVE | ck::CKM_HKDF_DATA => {
             let (salt, salt_len) = bytes!();
@@ -367,7 +436,11 @@ fn typed_param(u: &mut Unstructured<'_>, arena: &mut Arena, mech: u64) -> Result
             let (salt, salt_len) = bytes!();
             let (pw, pw_len) = bytes!();
             let s = ck::CK_PKCS5_PBKD2_PARAMS2 {
-                saltSource: if u.ratio(1, 8)? { ulong(u)? } else { ck::CKZ_SALT_SPECIFIED as ck::CK_ULONG },
+                saltSource: if u.ratio(1, 8)? {
+                    ulong(u)?
+                } else {
+                    ck::CKZ_SALT_SPECIFIED as ck::CK_ULONG
+                },
                 pSaltSourceData: salt as *mut c_void,
                 ulSaltSourceDataLen: salt_len,
                 iterations: u.int_in_range(0..=64u64)? as ck::CK_ULONG,
@@ -382,7 +455,11 @@ fn typed_param(u: &mut Unstructured<'_>, arena: &mut Arena, mech: u64) -> Result
         ck::CKM_SP800_108_COUNTER_KDF => {
             let (p, n) = prf_params(u, arena)?;
             let s = ck::CK_SP800_108_KDF_PARAMS {
-                prfType: if u.ratio(1, 8)? { ulong(u)? } else { ck::CKM_SHA256_HMAC as ck::CK_ULONG },
+                prfType: if u.ratio(1, 8)? {
+                    ulong(u)?
+                } else {
+                    ck::CKM_SHA256_HMAC as ck::CK_ULONG
+                },
                 ulNumberOfDataParams: n,
                 pDataParams: p,
                 ulAdditionalDerivedKeys: if u.ratio(1, 16)? { 1 } else { 0 },
@@ -486,7 +563,9 @@ fn session() -> &'static Session {
         c.pin.kdf_iterations = Some(10);
         let hsm = softhsm::hsm::Hsm::open(c).expect("store");
         hsm.init_token(0, b"so-pin-1", b"fuzz").expect("init token");
-        let h = hsm.open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION).expect("session");
+        let h = hsm
+            .open_session(0, ck::CKF_SERIAL_SESSION | ck::CKF_RW_SESSION)
+            .expect("session");
         hsm.login(h, ck::CKU_SO, b"so-pin-1").expect("SO login");
         hsm.init_pin(h, b"user-pin-1").expect("init PIN");
         hsm.logout(h).expect("logout");
@@ -510,8 +589,12 @@ fn session() -> &'static Session {
             t
         };
         let secret = |mech: u64| {
-            hsm.generate_key(h, &Mechanism::new(mech), &all_uses(vec![(ck::CKA_VALUE_LEN, enc_ulong(32))]))
-                .expect("secret key")
+            hsm.generate_key(
+                h,
+                &Mechanism::new(mech),
+                &all_uses(vec![(ck::CKA_VALUE_LEN, enc_ulong(32))]),
+            )
+            .expect("secret key")
         };
         let aes = secret(ck::CKM_AES_KEY_GEN);
         let generic = secret(ck::CKM_GENERIC_SECRET_KEY_GEN);
@@ -527,9 +610,13 @@ fn session() -> &'static Session {
                 .map(|a| (a, enc_bool(true)))
                 .chain([(ck::CKA_TOKEN, enc_bool(false))])
                 .collect();
-            hsm.generate_key_pair(h, &Mechanism::new(mech), &pub_t, &priv_t).expect("key pair")
+            hsm.generate_key_pair(h, &Mechanism::new(mech), &pub_t, &priv_t)
+                .expect("key pair")
         };
-        let rsa = pair(ck::CKM_RSA_PKCS_KEY_PAIR_GEN, vec![(ck::CKA_MODULUS_BITS, enc_ulong(2048))]);
+        let rsa = pair(
+            ck::CKM_RSA_PKCS_KEY_PAIR_GEN,
+            vec![(ck::CKA_MODULUS_BITS, enc_ulong(2048))],
+        );
         // P-256: 06 08 2A 86 48 CE 3D 03 01 07
         let p256 = vec![0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
         let ec = pair(ck::CKM_EC_KEY_PAIR_GEN, vec![(ck::CKA_EC_PARAMS, p256)]);
@@ -598,7 +685,9 @@ pub fn mechanism(data: &[u8]) {
                 (ck::CKA_VALUE_LEN, attr::enc_ulong(16)),
             ];
             if let Ok(new) = s.hsm.derive_key(s.h, &mech, k, &t) {
-                s.hsm.destroy_object(s.h, new).expect("a derived key is destroyable");
+                s.hsm
+                    .destroy_object(s.h, new)
+                    .expect("a derived key is destroyable");
             }
         }
         if def.flags & ck::CKF_WRAP != 0 {

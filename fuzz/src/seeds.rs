@@ -28,7 +28,10 @@ fn own_requests() -> Vec<Ttlv> {
     let aes_v1 = Ttlv::structure(
         Tag::TEMPLATE_ATTRIBUTE,
         vec![
-            attr("Cryptographic Algorithm", Ttlv::enumeration(Tag::ATTRIBUTE_VALUE, 3)),
+            attr(
+                "Cryptographic Algorithm",
+                Ttlv::enumeration(Tag::ATTRIBUTE_VALUE, 3),
+            ),
             attr("Cryptographic Length", Ttlv::int(Tag::ATTRIBUTE_VALUE, 128)),
             attr("Cryptographic Usage Mask", Ttlv::int(Tag::ATTRIBUTE_VALUE, 12)),
         ],
@@ -43,7 +46,10 @@ fn own_requests() -> Vec<Ttlv> {
     );
     let secret = Ttlv::enumeration(Tag::OBJECT_TYPE, 2);
     vec![
-        request(v14, vec![(Operation::QUERY, vec![Ttlv::enumeration(Tag::QUERY_FUNCTION, 1)])]),
+        request(
+            v14,
+            vec![(Operation::QUERY, vec![Ttlv::enumeration(Tag::QUERY_FUNCTION, 1)])],
+        ),
         request(v14, vec![(Operation::DISCOVER_VERSIONS, vec![])]),
         request(v14, vec![(Operation::CREATE, vec![secret.clone(), aes_v1])]),
         request(v20, vec![(Operation::CREATE, vec![secret, aes_v2])]),
@@ -78,7 +84,9 @@ fn vector_messages(dir: &Path) -> Vec<Ttlv> {
     files.sort();
     let mut out = Vec::new();
     for p in files {
-        let Ok(text) = std::fs::read_to_string(&p) else { continue };
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
         match p.extension().and_then(|e| e.to_str()) {
             Some("xml") => {
                 if let Ok(all) = xml::each_message(&text) {
@@ -86,13 +94,15 @@ fn vector_messages(dir: &Path) -> Vec<Ttlv> {
                 }
             }
             Some("json") => {
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    continue;
+                };
                 for step in v["steps"].as_array().into_iter().flatten() {
                     for k in ["request_hex", "response_hex"] {
                         let bytes = step[k].as_str().and_then(|h| unhex(h));
-                        if let Some(t) = bytes.and_then(|b| {
-                            kmip_server::ttlv::binary::decode(&b, &Default::default()).ok()
-                        }) {
+                        if let Some(t) = bytes
+                            .and_then(|b| kmip_server::ttlv::binary::decode(&b, &Default::default()).ok())
+                        {
                             out.push(t);
                         }
                     }
@@ -127,13 +137,19 @@ fn write_set(dir: &Path, set: BTreeSet<Vec<u8>>, max: usize) -> usize {
 pub fn write_from_env() {
     let out = PathBuf::from(std::env::var_os("SEEDS_OUT").expect("SEEDS_OUT names the output directory"));
     let vectors = std::env::var_os("SEEDS_VECTORS").map(PathBuf::from);
-    let max: usize = std::env::var("FUZZ_MAX_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let max: usize = std::env::var("FUZZ_MAX_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
 
     let own = own_requests();
     let mut from_vectors = Vec::new();
     match &vectors {
         Some(v) if v.is_dir() => from_vectors = vector_messages(v),
-        Some(v) => println!("seeds: no KMIP vectors at {} (skipped: own seeds only)", v.display()),
+        Some(v) => println!(
+            "seeds: no KMIP vectors at {} (skipped: own seeds only)",
+            v.display()
+        ),
         None => {}
     }
     let all: Vec<&Ttlv> = own.iter().chain(&from_vectors).collect();
@@ -155,7 +171,10 @@ pub fn write_from_env() {
     }
     let counts = [
         ("ttlv_binary", write_set(&out.join("ttlv_binary"), binary, max)),
-        ("kmip_request", write_set(&out.join("kmip_request"), requests, max)),
+        (
+            "kmip_request",
+            write_set(&out.join("kmip_request"), requests, max),
+        ),
         ("ttlv_text", write_set(&out.join("ttlv_text"), text, max)),
     ];
     for (name, n) in counts {

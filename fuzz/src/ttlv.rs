@@ -46,7 +46,11 @@ pub fn text(data: &[u8]) {
     text_round_trips(&t, Some(&ph));
     let bytes = encode(&t);
     if bytes.len() <= Limits::DEFAULT_MAX_MESSAGE {
-        assert_eq!(decode(&bytes, &Limits::default()).as_ref(), Ok(&t), "binary round trip");
+        assert_eq!(
+            decode(&bytes, &Limits::default()).as_ref(),
+            Ok(&t),
+            "binary round trip"
+        );
     }
 }
 
@@ -58,8 +62,8 @@ fn text_round_trips(t: &Ttlv, ph: Option<&Placeholders>) {
     let back = parse_element(&xml).unwrap_or_else(|e| panic!("our own XML does not read: {e}"));
     assert_eq!(&back.ttlv, t, "XML round trip");
     let j = json::to_json_with(t, ph.unwrap_or(&none)).to_string();
-    let (tj, phj) = json::from_json_with_placeholders(&j)
-        .unwrap_or_else(|e| panic!("our own JSON does not read: {e}"));
+    let (tj, phj) =
+        json::from_json_with_placeholders(&j).unwrap_or_else(|e| panic!("our own JSON does not read: {e}"));
     assert_eq!(&tj, t, "JSON round trip");
     if let Some(ph) = ph {
         assert_eq!(&back.placeholders, ph, "XML placeholders");

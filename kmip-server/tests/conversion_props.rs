@@ -26,21 +26,32 @@ fn client_attribute() -> impl Strategy<Value = Attribute> {
     prop_oneof![
         text().prop_map(move |s| Attribute::new(
             def("Name"),
-            Value::Structure(vec![Ttlv::text(Tag::NAME_VALUE, s), Ttlv::enumeration(Tag::NAME_TYPE, 1)])
+            Value::Structure(vec![
+                Ttlv::text(Tag::NAME_VALUE, s),
+                Ttlv::enumeration(Tag::NAME_TYPE, 1)
+            ])
         )),
         text().prop_map(move |s| Attribute::new(def("Object Group"), Value::TextString(s))),
         text().prop_map(move |s| Attribute::new(def("Contact Information"), Value::TextString(s))),
         text().prop_map(move |s| Attribute::new(def("Description"), Value::TextString(s))),
         text().prop_map(move |s| Attribute::new(def("Comment"), Value::TextString(s))),
-        (1_000_000_000i64..4_000_000_000).prop_map(move |d| Attribute::new(def("Process Start Date"), Value::DateTime(d))),
+        (1_000_000_000i64..4_000_000_000)
+            .prop_map(move |d| Attribute::new(def("Process Start Date"), Value::DateTime(d))),
         // Custom attributes keep whatever type they have.
-        ("[a-z]{1,8}", prop_oneof![
-            any::<i32>().prop_map(Value::Integer),
-            text().prop_map(Value::TextString),
-            prop::collection::vec(any::<u8>(), 0..24).prop_map(Value::ByteString),
-            any::<bool>().prop_map(Value::Boolean),
-        ])
-            .prop_map(|(n, v)| Attribute { name: format!("x-{n}"), index: 0, value: Ttlv::new(Tag::ATTRIBUTE_VALUE, v) }),
+        (
+            "[a-z]{1,8}",
+            prop_oneof![
+                any::<i32>().prop_map(Value::Integer),
+                text().prop_map(Value::TextString),
+                prop::collection::vec(any::<u8>(), 0..24).prop_map(Value::ByteString),
+                any::<bool>().prop_map(Value::Boolean),
+            ]
+        )
+            .prop_map(|(n, v)| Attribute {
+                name: format!("x-{n}"),
+                index: 0,
+                value: Ttlv::new(Tag::ATTRIBUTE_VALUE, v)
+            }),
     ]
 }
 
@@ -56,8 +67,10 @@ fn any_attribute() -> impl Strategy<Value = Attribute> {
         any::<i64>().prop_map(Value::LongInteger),
     ];
     prop_oneof![
-        (0..attributes::ATTRIBUTES.len(), value.clone(), 0i32..4)
-            .prop_map(|(i, v, index)| Attribute { index, ..Attribute::new(&attributes::ATTRIBUTES[i], v) }),
+        (0..attributes::ATTRIBUTES.len(), value.clone(), 0i32..4).prop_map(|(i, v, index)| Attribute {
+            index,
+            ..Attribute::new(&attributes::ATTRIBUTES[i], v)
+        }),
         ("[a-z]{1,6}", "[a-z]{1,8}", value).prop_map(|(vendor, n, v)| Attribute {
             name: format!("{vendor}-{n}"),
             index: 0,
@@ -81,7 +94,10 @@ fn register_secret(e: &Env, v: kmip_server::version::Version, attrs: &[Attribute
                 Tag::KEY_BLOCK,
                 vec![
                     Ttlv::enumeration(Tag::KEY_FORMAT_TYPE, Kft::OPAQUE.0),
-                    Ttlv::structure(Tag::KEY_VALUE, vec![Ttlv::bytes(Tag::KEY_MATERIAL, b"secret".to_vec())]),
+                    Ttlv::structure(
+                        Tag::KEY_VALUE,
+                        vec![Ttlv::bytes(Tag::KEY_MATERIAL, b"secret".to_vec())],
+                    ),
                 ],
             ),
         ],
@@ -91,7 +107,12 @@ fn register_secret(e: &Env, v: kmip_server::version::Version, attrs: &[Attribute
     } else {
         Ttlv::structure(Tag::TEMPLATE_ATTRIBUTE, attributes::write_list(attrs, v))
     };
-    one(e, v, Operation::REGISTER, vec![Ttlv::enumeration(Tag::OBJECT_TYPE, 7), attrs, secret])
+    one(
+        e,
+        v,
+        Operation::REGISTER,
+        vec![Ttlv::enumeration(Tag::OBJECT_TYPE, 7), attrs, secret],
+    )
 }
 
 proptest! {
@@ -265,5 +286,8 @@ fn a_vendor_attribute_of_any_vendor_survives_the_store() {
     let got = ok(&one(&e, V2_0, Operation::GET_ATTRIBUTES, vec![uid]));
     let back = attributes::read_list(got.find(Tag::ATTRIBUTES).unwrap()).unwrap();
     assert!(back.contains(&a), "{back:?}");
-    assert_eq!(decode_blob(&encode_blob(std::slice::from_ref(&a))).unwrap(), vec![a]);
+    assert_eq!(
+        decode_blob(&encode_blob(std::slice::from_ref(&a))).unwrap(),
+        vec![a]
+    );
 }

@@ -219,7 +219,9 @@ fn a_twelve_byte_big_integer_from_text_is_held_in_wire_form() {
     let json = r#"{"tag":"RequestPayload","value":[{"tag":"IVCounterNonce","type":"BigInteger","value":"0x80AABBCCDDEEFF0011223344"}]}"#;
     let from_json = from_json(json).unwrap();
     let mut wire = vec![0xFF; 4];
-    wire.extend_from_slice(&[0x80, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF, 0x00, 0x11, 0x22, 0x33, 0x44]);
+    wire.extend_from_slice(&[
+        0x80, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF, 0x00, 0x11, 0x22, 0x33, 0x44,
+    ]);
     let expected = Ttlv::structure(
         Tag::REQUEST_PAYLOAD,
         vec![Ttlv::new(Tag::IV_COUNTER_NONCE, Value::BigInteger(wire))],
