@@ -99,7 +99,7 @@ fn vector_messages(dir: &Path) -> Vec<Ttlv> {
                 };
                 for step in v["steps"].as_array().into_iter().flatten() {
                     for k in ["request_hex", "response_hex"] {
-                        let bytes = step[k].as_str().and_then(|h| unhex(h));
+                        let bytes = step[k].as_str().and_then(unhex);
                         if let Some(t) = bytes
                             .and_then(|b| kmip_server::ttlv::binary::decode(&b, &Default::default()).ok())
                         {
