@@ -66,6 +66,15 @@ fn struct_param<T: Copy>(
     Ok((arena.keep(v) as *mut c_void, len as ck::CK_ULONG))
 }
 
+/// `v`, or (one time in `n`) any `CK_ULONG`.
+fn usually(u: &mut Unstructured<'_>, v: ck::CK_ULONG, n: u32) -> Result<ck::CK_ULONG> {
+    if u.ratio(1, n)? {
+        ulong(u)
+    } else {
+        Ok(v)
+    }
+}
+
 fn ulong(u: &mut Unstructured<'_>) -> Result<ck::CK_ULONG> {
     Ok(if u.arbitrary()? {
         u.int_in_range(0..=512u64)? as ck::CK_ULONG
@@ -229,19 +238,13 @@ fn hash_mech(u: &mut Unstructured<'_>) -> Result<ck::CK_ULONG> {
         ck::CKM_SHA384,
         ck::CKM_SHA512,
     ];
-    Ok(if u.ratio(1, 8)? {
-        ulong(u)?
-    } else {
-        *u.choose(H)? as ck::CK_ULONG
-    })
+    let h = *u.choose(H)? as ck::CK_ULONG;
+    usually(u, h, 8)
 }
 
 fn mgf(u: &mut Unstructured<'_>) -> Result<ck::CK_ULONG> {
-    Ok(if u.ratio(1, 8)? {
-        ulong(u)?
-    } else {
-        u.int_in_range(1..=5u64)? as ck::CK_ULONG
-    })
+    let m = u.int_in_range(1..=5u64)? as ck::CK_ULONG;
+    usually(u, m, 8)
 }
 
 fn prf_params(
@@ -351,10 +354,9 @@ fn typed_param(
             let s = ck::CK_RSA_PKCS_OAEP_PARAMS {
                 hashAlg: hash_mech(u)?,
                 mgf: mgf(u)?,
-                source: if u.ratio(1, 8)? {
-                    ulong(u)?
-                } else {
-                    u.int_in_range(0..=1u64)? as ck::CK_ULONG
+                source: {
+                    let s = u.int_in_range(0..=1u64)? as ck::CK_ULONG;
+                    usually(u, s, 8)?
                 },
                 pSourceData: p as *mut c_void,
                 ulSourceDataLen: n,
@@ -380,11 +382,7 @@ fn typed_param(
                 bytes!()
             };
             let s = ck::CK_ECDH1_DERIVE_PARAMS {
-                kdf: if u.ratio(1, 4)? {
-                    ulong(u)?
-                } else {
-                    ck::CKD_NULL as ck::CK_ULONG
-                },
+                kdf: usually(u, ck::CKD_NULL as ck::CK_ULONG, 4)?,
                 ulSharedDataLen: shared_len,
                 pSharedData: shared,
                 ulPublicDataLen: public_len,
@@ -436,11 +434,7 @@ fn typed_param(
             let (salt, salt_len) = bytes!();
             let (pw, pw_len) = bytes!();
             let s = ck::CK_PKCS5_PBKD2_PARAMS2 {
-                saltSource: if u.ratio(1, 8)? {
-                    ulong(u)?
-                } else {
-                    ck::CKZ_SALT_SPECIFIED as ck::CK_ULONG
-                },
+                saltSource: usually(u, ck::CKZ_SALT_SPECIFIED as ck::CK_ULONG, 8)?,
                 pSaltSourceData: salt as *mut c_void,
                 ulSaltSourceDataLen: salt_len,
                 iterations: u.int_in_range(0..=64u64)? as ck::CK_ULONG,
@@ -455,11 +449,7 @@ fn typed_param(
         ck::CKM_SP800_108_COUNTER_KDF => {
             let (p, n) = prf_params(u, arena)?;
             let s = ck::CK_SP800_108_KDF_PARAMS {
-                prfType: if u.ratio(1, 8)? {
-                    ulong(u)?
-                } else {
-                    ck::CKM_SHA256_HMAC as ck::CK_ULONG
-                },
+                prfType: usually(u, ck::CKM_SHA256_HMAC as ck::CK_ULONG, 8)?,
                 ulNumberOfDataParams: n,
                 pDataParams: p,
                 ulAdditionalDerivedKeys: if u.ratio(1, 16)? { 1 } else { 0 },
