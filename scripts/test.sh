@@ -28,6 +28,9 @@ scripts/check-exports.sh "$MODULE"
 step "unit, integration and conformance tests against softhsm-rs"
 cargo test --workspace
 
+step "coverage-guided fuzzing: 5 targets, FUZZ_SECONDS each (default 25; SOFTHSM_LONG=1 for 600)"
+scripts/fuzz.sh
+
 step "the conformance suite against SoftHSMv2 (differential; divergences in conformance-tests/DIFFERENCES.md)"
 P11_MODULE="$(scripts/softhsm2-path.sh)" cargo test -p conformance-tests --test conformance
 

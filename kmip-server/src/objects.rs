@@ -279,9 +279,18 @@ pub fn decode_blob(blob: &[u8]) -> Result<Vec<Attribute>> {
     t.items().iter().map(Attribute::from_v1).collect()
 }
 
-/// Encodes a KMIP attribute list for storage (1.x shape: names keep custom attributes).
+/// Encodes a KMIP attribute list for storage (1.x shape: names keep custom attributes). A 2.x
+/// vendor attribute whose vendor is not `x`/`y` has no 1.x name, so it keeps its 2.x shape
+/// (with Vendor Identification), which [`Attribute::from_v1`] also reads.
 pub fn encode_blob(attrs: &[Attribute]) -> Vec<u8> {
-    let t = Ttlv::structure(Tag::ATTRIBUTES, attrs.iter().map(Attribute::to_v1).collect());
+    let stored = |a: &Attribute| {
+        if a.def().is_none() && !crate::attributes::is_custom(&a.name) {
+            a.to_v2()
+        } else {
+            a.to_v1()
+        }
+    };
+    let t = Ttlv::structure(Tag::ATTRIBUTES, attrs.iter().map(stored).collect());
     binary::encode(&t)
 }
 

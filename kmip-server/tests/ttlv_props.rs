@@ -207,3 +207,45 @@ fn placeholder_looking_text_survives() {
     assert_eq!(parse_element(&to_xml(&t)).unwrap().ttlv, t);
     assert_eq!(from_json(&to_json_string(&t)), Ok(t));
 }
+
+/// Found by the `ttlv_text` fuzz target (an OASIS GCM request whose IV Counter Nonce is a Big
+/// Integer of 12 bytes in XML): the XML and JSON readers kept the 12 bytes while the binary
+/// decoder holds the same number sign-extended to 16, so one number had two trees and a
+/// message read from text did not survive the binary codec.
+#[test]
+fn a_twelve_byte_big_integer_from_text_is_held_in_wire_form() {
+    let xml = r#"<RequestPayload><IVCounterNonce type="BigInteger" value="0x80AABBCCDDEEFF0011223344"/></RequestPayload>"#;
+    let from_xml = parse_element(xml).unwrap().ttlv;
+    let json = r#"{"tag":"RequestPayload","value":[{"tag":"IVCounterNonce","type":"BigInteger","value":"0x80AABBCCDDEEFF0011223344"}]}"#;
+    let from_json = from_json(json).unwrap();
+    let mut wire = vec![0xFF; 4];
+    wire.extend_from_slice(&[
+        0x80, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF, 0x00, 0x11, 0x22, 0x33, 0x44,
+    ]);
+    let expected = Ttlv::structure(
+        Tag::REQUEST_PAYLOAD,
+        vec![Ttlv::new(Tag::IV_COUNTER_NONCE, Value::BigInteger(wire))],
+    );
+    assert_eq!(from_xml, expected);
+    assert_eq!(from_json, expected);
+    assert_eq!(decode(&encode(&from_xml), &Limits::default()), Ok(expected));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any Big Integer spelled in XML or JSON, of any byte length, reads as the binary decoder
+    /// would hold it and survives the binary codec.
+    #[test]
+    fn big_integers_of_any_length_read_from_text_survive_the_wire(b in prop::collection::vec(any::<u8>(), 1..40)) {
+        let hex = hex::encode(&b);
+        let xml = format!(r#"<Attribute><AttributeValue type="BigInteger" value="0x{hex}"/></Attribute>"#);
+        let t = parse_element(&xml).map_err(|e| TestCaseError::fail(e.to_string()))?.ttlv;
+        let Value::BigInteger(held) = &t.items()[0].value else { panic!("not a big integer") };
+        prop_assert_eq!(held.len() % 8, 0);
+        prop_assert_eq!(&held[held.len() - b.len()..], &b[..]);
+        prop_assert_eq!(decode(&encode(&t), &Limits::default()), Ok(t.clone()));
+        let json = format!(r#"{{"tag":"Attribute","value":[{{"tag":"AttributeValue","type":"BigInteger","value":"0x{hex}"}}]}}"#);
+        prop_assert_eq!(from_json(&json), Ok(t));
+    }
+}

@@ -221,7 +221,10 @@ fn read(
         ItemType::TEXT_STRING => Value::TextString(s.ok_or_else(bad)?.to_owned()),
         ItemType::BYTE_STRING => Value::ByteString(s.and_then(parse_hex).ok_or_else(bad)?),
         ItemType::BIG_INTEGER => {
-            Value::BigInteger(s.and_then(parse_hex).filter(|b| !b.is_empty()).ok_or_else(bad)?)
+            // In wire form, as the binary decoder and the XML reader hold it.
+            Value::BigInteger(crate::ttlv::binary::big_integer_wire_bytes(
+                &s.and_then(parse_hex).filter(|b| !b.is_empty()).ok_or_else(bad)?,
+            ))
         }
         ItemType::DATE_TIME => Value::DateTime(match s {
             Some(s) if !s.starts_with("0x") => parse_date_time(s, false).ok_or_else(bad)?,

@@ -372,7 +372,11 @@ fn convert(
                 .ok_or_else(bad)?,
         ),
         ItemType::BIG_INTEGER => {
-            Value::BigInteger(parse_hex(text).filter(|b| !b.is_empty()).ok_or_else(bad)?)
+            // Held in wire form (sign-extended to a multiple of 8 bytes), as the binary decoder
+            // holds it, so one number has one representation whichever encoding it came from.
+            Value::BigInteger(crate::ttlv::binary::big_integer_wire_bytes(
+                &parse_hex(text).filter(|b| !b.is_empty()).ok_or_else(bad)?,
+            ))
         }
         ItemType::ENUMERATION => Value::Enumeration(match enum_by_name(names_tag, text) {
             Some(v) => v,
