@@ -87,6 +87,7 @@ fn test_limits() -> Limits {
         max_connections: 16,
         handshake_timeout: Duration::from_secs(5),
         idle_timeout: Duration::from_secs(10),
+        message_timeout: Duration::from_secs(10),
         max_message_size: 64 * 1024,
         shutdown_timeout: Duration::from_secs(5),
     }
