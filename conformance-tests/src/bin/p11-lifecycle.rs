@@ -174,6 +174,91 @@ fn exercise(fl: &'static CK_FUNCTION_LIST, c: &mut Checker, what: &str) {
     );
 }
 
+/// The 3.0 function table's entries in order (PKCS#11 3.0 §5; `CK_FUNCTION_LIST_3_0`).
+const FUNCTIONS_3_0: &[&str] = &[
+    "C_Initialize", "C_Finalize", "C_GetInfo", "C_GetFunctionList", "C_GetSlotList",
+    "C_GetSlotInfo", "C_GetTokenInfo", "C_GetMechanismList", "C_GetMechanismInfo",
+    "C_InitToken", "C_InitPIN", "C_SetPIN", "C_OpenSession", "C_CloseSession",
+    "C_CloseAllSessions", "C_GetSessionInfo", "C_GetOperationState", "C_SetOperationState",
+    "C_Login", "C_Logout", "C_CreateObject", "C_CopyObject", "C_DestroyObject",
+    "C_GetObjectSize", "C_GetAttributeValue", "C_SetAttributeValue", "C_FindObjectsInit",
+    "C_FindObjects", "C_FindObjectsFinal", "C_EncryptInit", "C_Encrypt", "C_EncryptUpdate",
+    "C_EncryptFinal", "C_DecryptInit", "C_Decrypt", "C_DecryptUpdate", "C_DecryptFinal",
+    "C_DigestInit", "C_Digest", "C_DigestUpdate", "C_DigestKey", "C_DigestFinal", "C_SignInit",
+    "C_Sign", "C_SignUpdate", "C_SignFinal", "C_SignRecoverInit", "C_SignRecover",
+    "C_VerifyInit", "C_Verify", "C_VerifyUpdate", "C_VerifyFinal", "C_VerifyRecoverInit",
+    "C_VerifyRecover", "C_DigestEncryptUpdate", "C_DecryptDigestUpdate", "C_SignEncryptUpdate",
+    "C_DecryptVerifyUpdate", "C_GenerateKey", "C_GenerateKeyPair", "C_WrapKey", "C_UnwrapKey",
+    "C_DeriveKey", "C_SeedRandom", "C_GenerateRandom", "C_GetFunctionStatus",
+    "C_CancelFunction", "C_WaitForSlotEvent", "C_GetInterfaceList", "C_GetInterface",
+    "C_LoginUser", "C_SessionCancel", "C_MessageEncryptInit", "C_EncryptMessage",
+    "C_EncryptMessageBegin", "C_EncryptMessageNext", "C_MessageEncryptFinal",
+    "C_MessageDecryptInit", "C_DecryptMessage", "C_DecryptMessageBegin", "C_DecryptMessageNext",
+    "C_MessageDecryptFinal", "C_MessageSignInit", "C_SignMessage", "C_SignMessageBegin",
+    "C_SignMessageNext", "C_MessageSignFinal", "C_MessageVerifyInit", "C_VerifyMessage",
+    "C_VerifyMessageBegin", "C_VerifyMessageNext", "C_MessageVerifyFinal",
+];
+const _: () = assert!(
+    std::mem::size_of::<CK_FUNCTION_LIST_3_0>() == std::mem::size_of::<usize>() * (1 + FUNCTIONS_3_0.len())
+);
+
+/// Every PKCS#11 function takes at most eight integer or pointer arguments.
+type AnyFn = unsafe extern "C" fn(usize, usize, usize, usize, usize, usize, usize, usize) -> CK_RV;
+
+/// Calls every function of the module's 3.0 table (its 2.40 table when it offers no 3.0
+/// interface) with all-zero (NULL) arguments, while the module is not initialised: each
+/// must answer `CKR_CRYPTOKI_NOT_INITIALIZED` (C_Initialize, C_GetFunctionList and
+/// C_GetInterface* excepted, PKCS#11 3.0 §5.4), whatever its arguments.
+fn every_function_not_initialized(c: &mut Checker, lib: &cryptoki_sys::Pkcs11, when: &str) {
+    let name = std::ffi::CString::new("PKCS 11").unwrap();
+    let mut version = CK_VERSION { major: 3, minor: 0 };
+    let mut iface: *mut CK_INTERFACE = std::ptr::null_mut();
+    let table: *const u8 = match lib.C_GetInterface.as_ref() {
+        // SAFETY: valid pointers for the duration of the call.
+        Ok(_) if unsafe { lib.C_GetInterface(name.as_ptr() as *mut u8, &mut version, &mut iface, 0) } == CKR_OK
+            && !iface.is_null() =>
+        {
+            // SAFETY: a non-NULL interface returned by the module.
+            unsafe { (*iface).pFunctionList as *const u8 }
+        }
+        _ => {
+            let mut fl: *mut CK_FUNCTION_LIST = std::ptr::null_mut();
+            // SAFETY: valid out pointer.
+            assert_eq!(unsafe { lib.C_GetFunctionList(&mut fl) }, CKR_OK);
+            fl as *const u8
+        }
+    };
+    // The 2.40 table ends at C_WaitForSlotEvent.
+    let n = if iface.is_null() { 68 } else { FUNCTIONS_3_0.len() };
+    let mut called = 0;
+    for (i, fname) in FUNCTIONS_3_0.iter().enumerate().take(n) {
+        if matches!(*fname, "C_Initialize" | "C_GetFunctionList" | "C_GetInterfaceList" | "C_GetInterface") {
+            continue;
+        }
+        let at = std::mem::size_of::<usize>() * (1 + i);
+        // SAFETY: the table is the module's, alive while it is loaded, and holds 1 + n
+        // pointer-sized entries (asserted above for 3.0, 68 for 2.40).
+        let f: Option<AnyFn> = unsafe { std::ptr::read_unaligned(table.add(at) as *const Option<AnyFn>) };
+        let Some(f) = f else {
+            c.check(&format!("{fname} is in the table"), false);
+            continue;
+        };
+        // SAFETY: every PKCS#11 function takes only integer and pointer arguments (at most
+        // eight) and returns CK_RV; under the C calling convention of the 64-bit targets this
+        // suite runs on, arguments beyond a callee's own are ignored. All are 0 (NULL): a
+        // module that is not initialised must refuse before it reads any of them.
+        let rv = unsafe { f(0, 0, 0, 0, 0, 0, 0, 0) };
+        called += 1;
+        let what = format!("{fname}(NULL...) {when}");
+        if rv != CKR_CRYPTOKI_NOT_INITIALIZED && harness::kind() == harness::ModuleKind::SoftHsm2 {
+            println!("SKIP(SoftHSMv2 diverges: {what} returns {})", rv_name(rv));
+            continue;
+        }
+        c.rv(&what, rv, CKR_CRYPTOKI_NOT_INITIALIZED);
+    }
+    println!("ok: {called} functions called {when}");
+}
+
 fn main() {
     harness::harness_dir();
     let path = harness::module_path();
@@ -219,6 +304,7 @@ fn main() {
             fin(std::ptr::null_mut()),
             CKR_CRYPTOKI_NOT_INITIALIZED,
         );
+        every_function_not_initialized(&mut c, &lib, "before C_Initialize");
 
         let mut a = args(0, false);
         let mut reserved = 0u32;
@@ -266,6 +352,7 @@ fn main() {
             fin(std::ptr::null_mut()),
             CKR_CRYPTOKI_NOT_INITIALIZED,
         );
+        every_function_not_initialized(&mut c, &lib, "after C_Finalize");
 
         // CKF_OS_LOCKING_OK without callbacks.
         let mut a = args(CKF_OS_LOCKING_OK, false);
