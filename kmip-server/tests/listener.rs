@@ -625,7 +625,10 @@ fn a_byte_trickle_is_closed_at_the_message_deadline() {
     }
     let _ = c.read_to_close(0);
     let gone = t0.elapsed();
-    println!("a byte every 250 ms: {sent} of {} bytes sent, closed after {gone:?}", req.len());
+    println!(
+        "a byte every 250 ms: {sent} of {} bytes sent, closed after {gone:?}",
+        req.len()
+    );
     assert!(sent < req.len(), "the whole trickled message was accepted");
     assert!(
         gone >= Duration::from_millis(1800) && gone < Duration::from_secs(5),

@@ -176,27 +176,98 @@ fn exercise(fl: &'static CK_FUNCTION_LIST, c: &mut Checker, what: &str) {
 
 /// The 3.0 function table's entries in order (PKCS#11 3.0 §5; `CK_FUNCTION_LIST_3_0`).
 const FUNCTIONS_3_0: &[&str] = &[
-    "C_Initialize", "C_Finalize", "C_GetInfo", "C_GetFunctionList", "C_GetSlotList",
-    "C_GetSlotInfo", "C_GetTokenInfo", "C_GetMechanismList", "C_GetMechanismInfo",
-    "C_InitToken", "C_InitPIN", "C_SetPIN", "C_OpenSession", "C_CloseSession",
-    "C_CloseAllSessions", "C_GetSessionInfo", "C_GetOperationState", "C_SetOperationState",
-    "C_Login", "C_Logout", "C_CreateObject", "C_CopyObject", "C_DestroyObject",
-    "C_GetObjectSize", "C_GetAttributeValue", "C_SetAttributeValue", "C_FindObjectsInit",
-    "C_FindObjects", "C_FindObjectsFinal", "C_EncryptInit", "C_Encrypt", "C_EncryptUpdate",
-    "C_EncryptFinal", "C_DecryptInit", "C_Decrypt", "C_DecryptUpdate", "C_DecryptFinal",
-    "C_DigestInit", "C_Digest", "C_DigestUpdate", "C_DigestKey", "C_DigestFinal", "C_SignInit",
-    "C_Sign", "C_SignUpdate", "C_SignFinal", "C_SignRecoverInit", "C_SignRecover",
-    "C_VerifyInit", "C_Verify", "C_VerifyUpdate", "C_VerifyFinal", "C_VerifyRecoverInit",
-    "C_VerifyRecover", "C_DigestEncryptUpdate", "C_DecryptDigestUpdate", "C_SignEncryptUpdate",
-    "C_DecryptVerifyUpdate", "C_GenerateKey", "C_GenerateKeyPair", "C_WrapKey", "C_UnwrapKey",
-    "C_DeriveKey", "C_SeedRandom", "C_GenerateRandom", "C_GetFunctionStatus",
-    "C_CancelFunction", "C_WaitForSlotEvent", "C_GetInterfaceList", "C_GetInterface",
-    "C_LoginUser", "C_SessionCancel", "C_MessageEncryptInit", "C_EncryptMessage",
-    "C_EncryptMessageBegin", "C_EncryptMessageNext", "C_MessageEncryptFinal",
-    "C_MessageDecryptInit", "C_DecryptMessage", "C_DecryptMessageBegin", "C_DecryptMessageNext",
-    "C_MessageDecryptFinal", "C_MessageSignInit", "C_SignMessage", "C_SignMessageBegin",
-    "C_SignMessageNext", "C_MessageSignFinal", "C_MessageVerifyInit", "C_VerifyMessage",
-    "C_VerifyMessageBegin", "C_VerifyMessageNext", "C_MessageVerifyFinal",
+    "C_Initialize",
+    "C_Finalize",
+    "C_GetInfo",
+    "C_GetFunctionList",
+    "C_GetSlotList",
+    "C_GetSlotInfo",
+    "C_GetTokenInfo",
+    "C_GetMechanismList",
+    "C_GetMechanismInfo",
+    "C_InitToken",
+    "C_InitPIN",
+    "C_SetPIN",
+    "C_OpenSession",
+    "C_CloseSession",
+    "C_CloseAllSessions",
+    "C_GetSessionInfo",
+    "C_GetOperationState",
+    "C_SetOperationState",
+    "C_Login",
+    "C_Logout",
+    "C_CreateObject",
+    "C_CopyObject",
+    "C_DestroyObject",
+    "C_GetObjectSize",
+    "C_GetAttributeValue",
+    "C_SetAttributeValue",
+    "C_FindObjectsInit",
+    "C_FindObjects",
+    "C_FindObjectsFinal",
+    "C_EncryptInit",
+    "C_Encrypt",
+    "C_EncryptUpdate",
+    "C_EncryptFinal",
+    "C_DecryptInit",
+    "C_Decrypt",
+    "C_DecryptUpdate",
+    "C_DecryptFinal",
+    "C_DigestInit",
+    "C_Digest",
+    "C_DigestUpdate",
+    "C_DigestKey",
+    "C_DigestFinal",
+    "C_SignInit",
+    "C_Sign",
+    "C_SignUpdate",
+    "C_SignFinal",
+    "C_SignRecoverInit",
+    "C_SignRecover",
+    "C_VerifyInit",
+    "C_Verify",
+    "C_VerifyUpdate",
+    "C_VerifyFinal",
+    "C_VerifyRecoverInit",
+    "C_VerifyRecover",
+    "C_DigestEncryptUpdate",
+    "C_DecryptDigestUpdate",
+    "C_SignEncryptUpdate",
+    "C_DecryptVerifyUpdate",
+    "C_GenerateKey",
+    "C_GenerateKeyPair",
+    "C_WrapKey",
+    "C_UnwrapKey",
+    "C_DeriveKey",
+    "C_SeedRandom",
+    "C_GenerateRandom",
+    "C_GetFunctionStatus",
+    "C_CancelFunction",
+    "C_WaitForSlotEvent",
+    "C_GetInterfaceList",
+    "C_GetInterface",
+    "C_LoginUser",
+    "C_SessionCancel",
+    "C_MessageEncryptInit",
+    "C_EncryptMessage",
+    "C_EncryptMessageBegin",
+    "C_EncryptMessageNext",
+    "C_MessageEncryptFinal",
+    "C_MessageDecryptInit",
+    "C_DecryptMessage",
+    "C_DecryptMessageBegin",
+    "C_DecryptMessageNext",
+    "C_MessageDecryptFinal",
+    "C_MessageSignInit",
+    "C_SignMessage",
+    "C_SignMessageBegin",
+    "C_SignMessageNext",
+    "C_MessageSignFinal",
+    "C_MessageVerifyInit",
+    "C_VerifyMessage",
+    "C_VerifyMessageBegin",
+    "C_VerifyMessageNext",
+    "C_MessageVerifyFinal",
 ];
 const _: () = assert!(
     std::mem::size_of::<CK_FUNCTION_LIST_3_0>() == std::mem::size_of::<usize>() * (1 + FUNCTIONS_3_0.len())
@@ -215,8 +286,10 @@ fn every_function_not_initialized(c: &mut Checker, lib: &cryptoki_sys::Pkcs11, w
     let mut iface: *mut CK_INTERFACE = std::ptr::null_mut();
     let table: *const u8 = match lib.C_GetInterface.as_ref() {
         // SAFETY: valid pointers for the duration of the call.
-        Ok(_) if unsafe { lib.C_GetInterface(name.as_ptr() as *mut u8, &mut version, &mut iface, 0) } == CKR_OK
-            && !iface.is_null() =>
+        Ok(_)
+            if unsafe { lib.C_GetInterface(name.as_ptr() as *mut u8, &mut version, &mut iface, 0) }
+                == CKR_OK
+                && !iface.is_null() =>
         {
             // SAFETY: a non-NULL interface returned by the module.
             unsafe { (*iface).pFunctionList as *const u8 }
@@ -232,7 +305,10 @@ fn every_function_not_initialized(c: &mut Checker, lib: &cryptoki_sys::Pkcs11, w
     let n = if iface.is_null() { 68 } else { FUNCTIONS_3_0.len() };
     let mut called = 0;
     for (i, fname) in FUNCTIONS_3_0.iter().enumerate().take(n) {
-        if matches!(*fname, "C_Initialize" | "C_GetFunctionList" | "C_GetInterfaceList" | "C_GetInterface") {
+        if matches!(
+            *fname,
+            "C_Initialize" | "C_GetFunctionList" | "C_GetInterfaceList" | "C_GetInterface"
+        ) {
             continue;
         }
         let at = std::mem::size_of::<usize>() * (1 + i);
