@@ -8,7 +8,10 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-use conformance_tests::harness::{self, raw::rv_name};
+use conformance_tests::harness::{
+    self,
+    raw::{rv_name, AnyFn, FUNCTIONS_3_0},
+};
 use cryptoki_sys::*;
 
 struct Checker {
@@ -173,108 +176,6 @@ fn exercise(fl: &'static CK_FUNCTION_LIST, c: &mut Checker, what: &str) {
         errs.is_empty(),
     );
 }
-
-/// The 3.0 function table's entries in order (PKCS#11 3.0 §5; `CK_FUNCTION_LIST_3_0`).
-const FUNCTIONS_3_0: &[&str] = &[
-    "C_Initialize",
-    "C_Finalize",
-    "C_GetInfo",
-    "C_GetFunctionList",
-    "C_GetSlotList",
-    "C_GetSlotInfo",
-    "C_GetTokenInfo",
-    "C_GetMechanismList",
-    "C_GetMechanismInfo",
-    "C_InitToken",
-    "C_InitPIN",
-    "C_SetPIN",
-    "C_OpenSession",
-    "C_CloseSession",
-    "C_CloseAllSessions",
-    "C_GetSessionInfo",
-    "C_GetOperationState",
-    "C_SetOperationState",
-    "C_Login",
-    "C_Logout",
-    "C_CreateObject",
-    "C_CopyObject",
-    "C_DestroyObject",
-    "C_GetObjectSize",
-    "C_GetAttributeValue",
-    "C_SetAttributeValue",
-    "C_FindObjectsInit",
-    "C_FindObjects",
-    "C_FindObjectsFinal",
-    "C_EncryptInit",
-    "C_Encrypt",
-    "C_EncryptUpdate",
-    "C_EncryptFinal",
-    "C_DecryptInit",
-    "C_Decrypt",
-    "C_DecryptUpdate",
-    "C_DecryptFinal",
-    "C_DigestInit",
-    "C_Digest",
-    "C_DigestUpdate",
-    "C_DigestKey",
-    "C_DigestFinal",
-    "C_SignInit",
-    "C_Sign",
-    "C_SignUpdate",
-    "C_SignFinal",
-    "C_SignRecoverInit",
-    "C_SignRecover",
-    "C_VerifyInit",
-    "C_Verify",
-    "C_VerifyUpdate",
-    "C_VerifyFinal",
-    "C_VerifyRecoverInit",
-    "C_VerifyRecover",
-    "C_DigestEncryptUpdate",
-    "C_DecryptDigestUpdate",
-    "C_SignEncryptUpdate",
-    "C_DecryptVerifyUpdate",
-    "C_GenerateKey",
-    "C_GenerateKeyPair",
-    "C_WrapKey",
-    "C_UnwrapKey",
-    "C_DeriveKey",
-    "C_SeedRandom",
-    "C_GenerateRandom",
-    "C_GetFunctionStatus",
-    "C_CancelFunction",
-    "C_WaitForSlotEvent",
-    "C_GetInterfaceList",
-    "C_GetInterface",
-    "C_LoginUser",
-    "C_SessionCancel",
-    "C_MessageEncryptInit",
-    "C_EncryptMessage",
-    "C_EncryptMessageBegin",
-    "C_EncryptMessageNext",
-    "C_MessageEncryptFinal",
-    "C_MessageDecryptInit",
-    "C_DecryptMessage",
-    "C_DecryptMessageBegin",
-    "C_DecryptMessageNext",
-    "C_MessageDecryptFinal",
-    "C_MessageSignInit",
-    "C_SignMessage",
-    "C_SignMessageBegin",
-    "C_SignMessageNext",
-    "C_MessageSignFinal",
-    "C_MessageVerifyInit",
-    "C_VerifyMessage",
-    "C_VerifyMessageBegin",
-    "C_VerifyMessageNext",
-    "C_MessageVerifyFinal",
-];
-const _: () = assert!(
-    std::mem::size_of::<CK_FUNCTION_LIST_3_0>() == std::mem::size_of::<usize>() * (1 + FUNCTIONS_3_0.len())
-);
-
-/// Every PKCS#11 function takes at most eight integer or pointer arguments.
-type AnyFn = unsafe extern "C" fn(usize, usize, usize, usize, usize, usize, usize, usize) -> CK_RV;
 
 /// Calls every function of the module's 3.0 table (its 2.40 table when it offers no 3.0
 /// interface) with all-zero (NULL) arguments, while the module is not initialised: each

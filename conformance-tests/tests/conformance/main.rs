@@ -18,6 +18,7 @@ mod hmac;
 mod login;
 mod mech3;
 mod multiprocess;
+mod null_args;
 mod objects;
 mod random;
 mod rsa;
