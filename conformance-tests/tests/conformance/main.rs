@@ -15,6 +15,7 @@ mod eddsa;
 mod find;
 mod general;
 mod hmac;
+mod lengths;
 mod login;
 mod mech3;
 mod multiprocess;
