@@ -14,6 +14,7 @@ mod ec;
 mod eddsa;
 mod find;
 mod general;
+mod handles;
 mod hmac;
 mod lengths;
 mod login;
