@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite (the README's test command, and what CI runs through .ci/run).
 # Installs what the real-client tests need, then: format and lint, licence checks, build,
-# exported-symbol check, unit + integration + conformance tests against softhsm-rs, the same
+# exported-symbol check, unit + integration + conformance tests against softhsm-rs, the
+# conformance suite under valgrind, the same
 # conformance suite against SoftHSMv2 (differential), the real consumers, and PyKMIP's client
 # against the KMIP server.
 set -euo pipefail
@@ -27,6 +28,9 @@ scripts/check-exports.sh "$MODULE"
 
 step "unit, integration and conformance tests against softhsm-rs"
 cargo test --workspace
+
+step "the conformance suite under valgrind memcheck (two shards; memory errors and definite leaks fail)"
+scripts/valgrind-conformance.sh "$MODULE"
 
 step "the conformance suite against SoftHSMv2 (differential; divergences in conformance-tests/DIFFERENCES.md)"
 P11_MODULE="$(scripts/softhsm2-path.sh)" cargo test -p conformance-tests --test conformance

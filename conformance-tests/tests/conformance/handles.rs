@@ -137,7 +137,7 @@ fn random_handles() {
         ])
         .unwrap();
     let mine = [k.handle(), d.handle()];
-    let mut x = 0x5eed_0f_4a2d_1e55_u64;
+    let mut x = 0x5eed_0f4a_2d1e_55aa_u64;
     let mut values: Vec<CK_ULONG> = vec![0, CK_ULONG::MAX, CK_ULONG::MAX - 1, 1 << 63, u32::MAX as CK_ULONG];
     values.extend((0..RANDOM_HANDLES).map(|_| next(&mut x) as CK_ULONG));
     let (mut checked, mut softhsm2_object_invalid) = (0, 0);

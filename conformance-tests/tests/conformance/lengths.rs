@@ -207,14 +207,14 @@ fn attribute_lengths_that_do_not_fit_the_type() {
     let short = [b'x'; 8];
     let big = vec![b'y'; (1 << 20) + 1];
     for (v, len) in [
-        (&short[..], 1u64 << 40),
-        (&short[..], CK_UNAVAILABLE_INFORMATION as u64),
-        (&big[..], big.len() as u64),
+        (&short[..], 1 << 40),
+        (&short[..], CK_UNAVAILABLE_INFORMATION),
+        (&big[..], big.len() as CK_ULONG),
     ] {
         let mut t = [
             ulong(CKA_CLASS, &DATA, ULONG),
             bytes(CKA_TOKEN, &FALSE, 1),
-            bytes(CKA_VALUE, v, len as CK_ULONG),
+            bytes(CKA_VALUE, v, len),
         ];
         let mut o = 0;
         let got = p11!(C_CreateObject(h, t.as_mut_ptr(), 3, &mut o));
