@@ -4,7 +4,7 @@
 # softhsm2 (the side-by-side reference), and for conformance-tests/scripts/consumers-extra.sh:
 # openssl, libengine-pkcs11-openssl (the libp11 engine), libnss3-tools (certutil, modutil),
 # openssh-client (ssh-keygen, ssh-agent, ssh-add), openjdk-17-jre-headless (keytool) and
-# python3-venv. Then a .venv at the repository root with python-pkcs11 and cryptography (PyPI),
+# python3-venv; valgrind (scripts/valgrind-conformance.sh). Then a .venv at the repository root with python-pkcs11 and cryptography (PyPI),
 # and PyKMIP for conformance-tests/scripts/kmip-pykmip.sh (its client against kmip-server) and
 # the KMIP benchmark (its server, which also needs SQLAlchemy).
 set -euo pipefail
@@ -26,9 +26,10 @@ for t in ssh-keygen ssh-agent ssh-add; do
 done
 command -v keytool >/dev/null || missing+=(openjdk-17-jre-headless)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v valgrind >/dev/null || missing+=(valgrind)
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "all Debian packages present: pkcs11-tool, p11tool, p11-kit, softhsm2-util, openssl, libp11 engine, certutil, ssh-keygen, keytool, python3 venv"
+    echo "all Debian packages present: pkcs11-tool, p11tool, p11-kit, softhsm2-util, openssl, libp11 engine, certutil, ssh-keygen, keytool, python3 venv, valgrind"
 else
     echo "installing: ${missing[*]}"
     SUDO=""

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite (the README's test command, and what CI runs through .ci/run).
 # Installs what the real-client tests need, then: format and lint, licence checks, build,
-# exported-symbol check, unit + integration + conformance tests against softhsm-rs, the same
-# conformance suite against SoftHSMv2 (differential), the real consumers, and PyKMIP's client
-# against the KMIP server.
+# exported-symbol check, unit + integration + conformance tests against softhsm-rs (crash
+# consistency, many processes, hostile input, brute force and secrets among them), the
+# conformance suite under valgrind, the same conformance suite against SoftHSMv2
+# (differential), the real consumers, PyKMIP's client against the KMIP server, and a short
+# run of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -28,8 +30,8 @@ scripts/check-exports.sh "$MODULE"
 step "unit, integration and conformance tests against softhsm-rs"
 cargo test --workspace
 
-step "coverage-guided fuzzing: 5 targets, FUZZ_SECONDS each (default 25; SOFTHSM_LONG=1 for 600)"
-scripts/fuzz.sh
+step "the conformance suite under valgrind memcheck (two shards; memory errors and definite leaks fail)"
+scripts/valgrind-conformance.sh "$MODULE"
 
 step "the conformance suite against SoftHSMv2 (differential; divergences in conformance-tests/DIFFERENCES.md)"
 P11_MODULE="$(scripts/softhsm2-path.sh)" cargo test -p conformance-tests --test conformance
@@ -45,5 +47,8 @@ conformance-tests/scripts/kmip-pykmip.sh "$PWD/target/debug/kmip-server"
 
 step "drop-in: a SoftHSMv2 configuration (SOFTHSM2_CONF) is honoured"
 scripts/dropin-check.sh "$MODULE"
+
+step "coverage-guided fuzzing: 5 targets, FUZZ_SECONDS each (default 25; SOFTHSM_LONG=1 for 600)"
+scripts/fuzz.sh
 
 step "all tests passed"

@@ -334,6 +334,128 @@ pub mod raw {
     use super::*;
     use cryptoki_sys::*;
 
+    /// The 3.0 function table's entries in order (PKCS#11 3.0 §5; `CK_FUNCTION_LIST_3_0`).
+    pub const FUNCTIONS_3_0: &[&str] = &[
+        "C_Initialize",
+        "C_Finalize",
+        "C_GetInfo",
+        "C_GetFunctionList",
+        "C_GetSlotList",
+        "C_GetSlotInfo",
+        "C_GetTokenInfo",
+        "C_GetMechanismList",
+        "C_GetMechanismInfo",
+        "C_InitToken",
+        "C_InitPIN",
+        "C_SetPIN",
+        "C_OpenSession",
+        "C_CloseSession",
+        "C_CloseAllSessions",
+        "C_GetSessionInfo",
+        "C_GetOperationState",
+        "C_SetOperationState",
+        "C_Login",
+        "C_Logout",
+        "C_CreateObject",
+        "C_CopyObject",
+        "C_DestroyObject",
+        "C_GetObjectSize",
+        "C_GetAttributeValue",
+        "C_SetAttributeValue",
+        "C_FindObjectsInit",
+        "C_FindObjects",
+        "C_FindObjectsFinal",
+        "C_EncryptInit",
+        "C_Encrypt",
+        "C_EncryptUpdate",
+        "C_EncryptFinal",
+        "C_DecryptInit",
+        "C_Decrypt",
+        "C_DecryptUpdate",
+        "C_DecryptFinal",
+        "C_DigestInit",
+        "C_Digest",
+        "C_DigestUpdate",
+        "C_DigestKey",
+        "C_DigestFinal",
+        "C_SignInit",
+        "C_Sign",
+        "C_SignUpdate",
+        "C_SignFinal",
+        "C_SignRecoverInit",
+        "C_SignRecover",
+        "C_VerifyInit",
+        "C_Verify",
+        "C_VerifyUpdate",
+        "C_VerifyFinal",
+        "C_VerifyRecoverInit",
+        "C_VerifyRecover",
+        "C_DigestEncryptUpdate",
+        "C_DecryptDigestUpdate",
+        "C_SignEncryptUpdate",
+        "C_DecryptVerifyUpdate",
+        "C_GenerateKey",
+        "C_GenerateKeyPair",
+        "C_WrapKey",
+        "C_UnwrapKey",
+        "C_DeriveKey",
+        "C_SeedRandom",
+        "C_GenerateRandom",
+        "C_GetFunctionStatus",
+        "C_CancelFunction",
+        "C_WaitForSlotEvent",
+        "C_GetInterfaceList",
+        "C_GetInterface",
+        "C_LoginUser",
+        "C_SessionCancel",
+        "C_MessageEncryptInit",
+        "C_EncryptMessage",
+        "C_EncryptMessageBegin",
+        "C_EncryptMessageNext",
+        "C_MessageEncryptFinal",
+        "C_MessageDecryptInit",
+        "C_DecryptMessage",
+        "C_DecryptMessageBegin",
+        "C_DecryptMessageNext",
+        "C_MessageDecryptFinal",
+        "C_MessageSignInit",
+        "C_SignMessage",
+        "C_SignMessageBegin",
+        "C_SignMessageNext",
+        "C_MessageSignFinal",
+        "C_MessageVerifyInit",
+        "C_VerifyMessage",
+        "C_VerifyMessageBegin",
+        "C_VerifyMessageNext",
+        "C_MessageVerifyFinal",
+    ];
+    const _: () = assert!(
+        std::mem::size_of::<CK_FUNCTION_LIST_3_0>()
+            == std::mem::size_of::<usize>() * (1 + FUNCTIONS_3_0.len())
+    );
+
+    /// Any PKCS#11 function: each takes at most eight integer or pointer arguments; under the
+    /// C calling convention of the 64-bit targets this suite runs on, arguments beyond a
+    /// callee's own are ignored.
+    pub type AnyFn = unsafe extern "C" fn(usize, usize, usize, usize, usize, usize, usize, usize) -> CK_RV;
+
+    /// The entry `name` of the module's 3.0 table (its 2.40 table when it offers no 3.0
+    /// interface): `None` when the function is not in the table the module offers.
+    pub fn entry(name: &str) -> Option<AnyFn> {
+        let i = FUNCTIONS_3_0.iter().position(|f| *f == name)?;
+        let table = match fl30() {
+            Some(t) => t as *const CK_FUNCTION_LIST_3_0 as *const u8,
+            // The 2.40 table ends at C_WaitForSlotEvent, entry 68.
+            None if i < 68 => fl() as *const CK_FUNCTION_LIST as *const u8,
+            None => return None,
+        };
+        // SAFETY: the module's table, alive while it is loaded, holds a version and then one
+        // pointer-sized entry per function up to the index checked above.
+        unsafe {
+            std::ptr::read_unaligned(table.add(std::mem::size_of::<usize>() * (1 + i)) as *const Option<AnyFn>)
+        }
+    }
+
     /// The module's exported symbols.
     pub fn lib() -> &'static cryptoki_sys::Pkcs11 {
         static LIB: OnceLock<cryptoki_sys::Pkcs11> = OnceLock::new();

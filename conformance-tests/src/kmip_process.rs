@@ -107,6 +107,39 @@ impl KmipProcess {
     pub fn connect(&self) -> KmipClient {
         KmipClient::connect(self.addr, &self.ca, &self.cert, &self.key).expect("mutual TLS")
     }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's resident memory now and its peak so far, from `/proc/<pid>/status`.
+    pub fn memory(&self) -> Memory {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let kib = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or_else(|| panic!("{key} missing from /proc/<pid>/status"))
+        };
+        Memory {
+            rss_kib: kib("VmRSS:"),
+            peak_kib: kib("VmHWM:"),
+        }
+    }
+
+    /// Stops the server (SIGTERM, then kill) and waits for it.
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+/// A process's resident memory (`VmRSS`) and its high-water mark (`VmHWM`), in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    pub rss_kib: u64,
+    pub peak_kib: u64,
 }
 
 impl Drop for KmipProcess {

@@ -4,9 +4,9 @@
 use crate::error::{KmipError, Result};
 use crate::message::{self, Request, RequestItem, ResponseItem};
 use crate::ops::{self, Ctx};
-use crate::ttlv::binary::{self, Limits};
+use crate::ttlv::binary::{self, DecodeError, Limits};
 use crate::ttlv::enums::{BatchErrorContinuationOption, Operation, ResultReason};
-use crate::ttlv::Ttlv;
+use crate::ttlv::{Tag, Ttlv};
 use softhsm::hsm::Hsm;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +21,10 @@ pub struct Kmip {
     /// none required.
     credentials: crate::login::Credentials,
     pub limits: Limits,
+    /// Most Batch Items in one request (`kmip.max_batch_items`).
+    pub max_batch_items: usize,
+    /// Most Unique Identifiers one Locate returns (`kmip.max_locate_items`).
+    pub max_locate_items: usize,
     /// Live streaming (multi-part) operations, by Correlation Value.
     pub streams: crate::ops::stream::Streams,
 }
@@ -49,11 +53,14 @@ fn every_item_failed(items: &[RequestItem], e: &KmipError) -> Vec<ResponseItem> 
 impl Kmip {
     /// A server over `hsm`, which must have been made key manager.
     pub fn new(hsm: Arc<Hsm>) -> Kmip {
+        let defaults = softhsm::config::KmipConfig::default();
         Kmip {
             hsm,
             tokens: HashMap::new(),
             credentials: HashMap::new(),
             limits: Limits::default(),
+            max_batch_items: defaults.max_batch_items,
+            max_locate_items: defaults.max_locate_items,
             streams: crate::ops::stream::Streams::default(),
         }
     }
@@ -80,6 +87,16 @@ impl Kmip {
         self.tokens.insert(label.to_string(), slot);
     }
 
+    /// Takes the request limits of `[kmip]`: message size, items, nesting depth, Batch Items
+    /// and Locate results.
+    pub fn apply_limits(&mut self, k: &softhsm::config::KmipConfig) {
+        self.limits.max_message = k.max_message_size as usize;
+        self.limits.max_items = k.max_message_items;
+        self.limits.max_depth = k.max_nesting_depth;
+        self.max_batch_items = k.max_batch_items;
+        self.max_locate_items = k.max_locate_items;
+    }
+
     /// Sets the bounds on streaming operations (before the server starts serving).
     pub fn set_stream_limits(&mut self, limits: crate::ops::stream::StreamLimits) {
         self.streams = crate::ops::stream::Streams::new(limits);
@@ -94,17 +111,35 @@ impl Kmip {
     /// Answers one request message from the client with certificate subject `subject`, mapped
     /// to token `token`.
     pub fn handle_bytes_from(&self, token: &str, subject: &str, request: &[u8]) -> Vec<u8> {
+        // Batch Items are counted from their headers, before any tree is built.
+        let batch = binary::children(request)
+            .filter(|(tag, _)| *tag == Tag::BATCH_ITEM)
+            .count();
+        if let Err(e) = self.check_batch_count(batch) {
+            log::warn!("request refused: {}", e.message);
+            return binary::encode(&message::error_response(self.peek_version(request), e));
+        }
         let msg = match binary::decode(request, &self.limits) {
             Ok(m) => m,
             Err(e) => {
                 log::info!("undecodable request: {e}");
-                return binary::encode(&message::error_response(
-                    None,
-                    KmipError::new(
+                let over = match e {
+                    DecodeError::TooDeep { .. } => Some("kmip.max_nesting_depth"),
+                    DecodeError::TooManyItems { .. } => Some("kmip.max_message_items"),
+                    DecodeError::TooLarge { .. } => Some("kmip.max_message_size"),
+                    _ => None,
+                };
+                let e = match over {
+                    Some(key) => KmipError::new(
+                        ResultReason::SERVER_LIMIT_EXCEEDED,
+                        format!("the message exceeds a server limit: {e} ({key})"),
+                    ),
+                    None => KmipError::new(
                         ResultReason::INVALID_MESSAGE,
                         format!("the message does not decode: {e}"),
                     ),
-                ));
+                };
+                return binary::encode(&message::error_response(self.peek_version(request), e));
             }
         };
         binary::encode(&self.handle_message_from(token, subject, &msg))
@@ -133,6 +168,10 @@ impl Kmip {
             );
             return message::error_response(None, e);
         }
+        if let Err(e) = self.check_batch_count(req.items.len()) {
+            log::warn!("request refused: {}", e.message);
+            return message::error_response(Some(v), e);
+        }
         if let Err(e) = self.authenticate(token, &req) {
             log::warn!("request refused: {}", e.message);
             return message::response(v, &every_item_failed(&req.items, &e));
@@ -159,6 +198,28 @@ impl Kmip {
             }
             _ => out,
         }
+    }
+
+    /// Server Limit Exceeded when a request has more than `max_batch_items` Batch Items.
+    fn check_batch_count(&self, n: usize) -> Result<()> {
+        if n <= self.max_batch_items {
+            return Ok(());
+        }
+        Err(KmipError::new(
+            ResultReason::SERVER_LIMIT_EXCEEDED,
+            format!(
+                "the request has {n} Batch Items, above the limit of {} (kmip.max_batch_items)",
+                self.max_batch_items
+            ),
+        ))
+    }
+
+    /// The protocol version a request's header claims, read from the header alone (for
+    /// answering a request refused before it is decoded).
+    fn peek_version(&self, request: &[u8]) -> Option<crate::version::Version> {
+        let (_, header) = binary::children(request).find(|(tag, _)| *tag == Tag::REQUEST_HEADER)?;
+        let header = binary::decode(header, &self.limits).ok()?;
+        message::claimed_version(&Ttlv::structure(Tag::REQUEST_MESSAGE, vec![header]))
     }
 
     fn authenticate(&self, token: &str, req: &Request) -> Result<()> {

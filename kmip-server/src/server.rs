@@ -3,8 +3,10 @@
 //! Shape (after mini-redis): [`run`] owns the listening sockets and a connection semaphore and
 //! spawns one task per connection; each task does the TLS handshake (bounded by
 //! `handshake_timeout`), maps the verified client certificate to a [`ClientId`], then serves
-//! one request at a time: it reads the 8-byte TTLV header (waiting at most `idle_timeout`),
-//! checks it, reads the body, hands the whole message to the [`Handler`] on a blocking thread
+//! one request at a time: it waits at most `idle_timeout` for a request's first byte, then
+//! gives the whole request (the rest of its 8-byte TTLV header, checked, and its body) one
+//! deadline, `message_timeout`, so a client trickling a byte at a time is closed once that
+//! runs out however steadily it sends; then it hands the whole message to the [`Handler`] on a blocking thread
 //! and writes the answer back.
 //!
 //! Framing checks, all before anything is allocated for the body:
@@ -86,9 +88,12 @@ pub struct Limits {
     pub max_connections: usize,
     /// The TLS handshake must finish within this.
     pub handshake_timeout: Duration,
-    /// Longest wait for the next request (and for the rest of a started message, and for
-    /// an answer to be taken by the client).
+    /// Longest wait for the next request's first byte (and for an answer to be taken by the
+    /// client).
     pub idle_timeout: Duration,
+    /// From a request's first byte, the whole request must arrive within this: one deadline
+    /// for the message, not one per read (a byte-a-second trickle does not extend it).
+    pub message_timeout: Duration,
     /// Largest message accepted, header included.
     pub max_message_size: u32,
     /// On shutdown, how long requests in flight may take to finish.
@@ -108,6 +113,7 @@ impl Limits {
             max_connections: k.max_connections,
             handshake_timeout: Duration::from_secs(k.handshake_timeout_secs),
             idle_timeout: Duration::from_secs(k.idle_timeout_secs),
+            message_timeout: Duration::from_secs(k.message_timeout_secs),
             max_message_size: k.max_message_size,
             shutdown_timeout: Duration::from_secs(k.shutdown_timeout_secs),
         }
@@ -450,18 +456,38 @@ async fn serve(
     stop: &mut watch::Receiver<bool>,
 ) -> &'static str {
     let idle = ctx.limits.idle_timeout;
+    let within = ctx.limits.message_timeout;
     loop {
         let mut header = [0u8; HEADER_LEN];
         // Waiting for a request is the only point at which shutdown interrupts a connection.
-        let read = tokio::select! {
+        let first = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => return "the server is shutting down",
-            r = tokio::time::timeout(idle, read_header(tls, &mut header)) => r,
+            r = tokio::time::timeout(idle, tls.read(&mut header)) => r,
         };
-        match read {
+        let got = match first {
             Err(_) => return "idle timeout",
-            Ok(Ok(false)) => return "closed by the client",
-            Ok(Ok(true)) => {}
+            Ok(Ok(0)) => return "closed by the client",
+            Ok(Ok(n)) => n,
+            // A client that leaves without close_notify, between messages: a plain close.
+            Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => return "closed by the client",
+            Ok(Err(e)) => {
+                log::info!("{peer}: reading a request failed: {e}");
+                return "read error";
+            }
+        };
+        // One deadline for the whole message from its first byte (header rest and body).
+        let deadline = tokio::time::Instant::now() + within;
+        let slow = |what: &str| {
+            log::info!(
+                "{peer}: {what} did not arrive within {within:?} of its first byte \
+                 (kmip.message_timeout_secs); closed"
+            );
+            "slow message"
+        };
+        match tokio::time::timeout_at(deadline, read_header_from(tls, &mut header, got)).await {
+            Err(_) => return slow("a message header"),
+            Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 log::info!("{peer}: reading a request failed: {e}");
                 return "read error";
@@ -484,13 +510,8 @@ async fn serve(
         }
         message.extend_from_slice(&header);
         message.resize(total, 0);
-        match tokio::time::timeout(idle, tls.read_exact(&mut message[HEADER_LEN..])).await {
-            Err(_) => {
-                log::info!(
-                    "{peer}: the rest of a {total}-byte message did not arrive within {idle:?}; closed"
-                );
-                return "slow message";
-            }
+        match tokio::time::timeout_at(deadline, tls.read_exact(&mut message[HEADER_LEN..])).await {
+            Err(_) => return slow(&format!("the rest of a {total}-byte message")),
             Ok(Err(e)) => {
                 log::info!("{peer}: reading a {total}-byte message failed: {e}");
                 return "read error";
@@ -553,8 +574,18 @@ async fn serve(
 }
 
 /// Reads a whole header. `Ok(false)`: the client closed the connection between messages.
+#[cfg(test)]
 async fn read_header<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8; HEADER_LEN]) -> io::Result<bool> {
-    let mut got = 0;
+    read_header_from(r, buf, 0).await
+}
+
+/// Reads the rest of a header whose first `got` bytes are in `buf`. `Ok(false)`: the client
+/// closed the connection before the first byte.
+async fn read_header_from<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buf: &mut [u8; HEADER_LEN],
+    mut got: usize,
+) -> io::Result<bool> {
     // Each pass reads at least one byte or ends: at most HEADER_LEN passes.
     while got < HEADER_LEN {
         match r.read(&mut buf[got..]).await {

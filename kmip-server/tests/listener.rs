@@ -87,6 +87,7 @@ fn test_limits() -> Limits {
         max_connections: 16,
         handshake_timeout: Duration::from_secs(5),
         idle_timeout: Duration::from_secs(10),
+        message_timeout: Duration::from_secs(10),
         max_message_size: 64 * 1024,
         shutdown_timeout: Duration::from_secs(5),
     }
@@ -590,6 +591,50 @@ fn idle_and_handshake_timeouts_close_connections() {
         hs >= Duration::from_millis(800) && hs < Duration::from_secs(5),
         "{hs:?}"
     );
+    assert_echo(&srv, &pki, &pki.client);
+}
+
+#[test]
+fn a_byte_trickle_is_closed_at_the_message_deadline() {
+    // Each byte comes well within the idle timeout; the message as a whole does not come
+    // within message_timeout. Per-read (or per-part) deadlines would keep it alive for 6 s
+    // per part; one deadline for the message closes it 2 s after its first byte.
+    let pki = pki();
+    let srv = TestServer::start(
+        &pki,
+        ServerOpts {
+            limits: Limits {
+                idle_timeout: Duration::from_secs(6),
+                message_timeout: Duration::from_secs(2),
+                ..test_limits()
+            },
+            ..ServerOpts::default()
+        },
+    );
+    let mut c = connect(&srv, &pki, &pki.client);
+    let req = request(&[b'x'; 120]);
+    let t0 = Instant::now();
+    let mut sent = 0;
+    // One byte every 250 ms, for at most 12 s; the server closes long before the end.
+    for b in &req {
+        if c.write_raw(&[*b]).is_err() || t0.elapsed() > Duration::from_secs(12) {
+            break;
+        }
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let _ = c.read_to_close(0);
+    let gone = t0.elapsed();
+    println!(
+        "a byte every 250 ms: {sent} of {} bytes sent, closed after {gone:?}",
+        req.len()
+    );
+    assert!(sent < req.len(), "the whole trickled message was accepted");
+    assert!(
+        gone >= Duration::from_millis(1800) && gone < Duration::from_secs(5),
+        "closed after {gone:?}, not at the 2 s message deadline"
+    );
+    assert_eq!(srv.handler.handled.load(Ordering::SeqCst), 0);
     assert_echo(&srv, &pki, &pki.client);
 }
 

@@ -162,6 +162,9 @@ pub const KMIP_DEFAULT_LISTEN: &str = "127.0.0.1:5696";
 /// Upper bound accepted for `kmip.max_message_size`: each connection may hold one message
 /// of that size in memory, so a typo must not allow gigabytes per connection.
 pub const KMIP_MAX_MESSAGE_SIZE_LIMIT: u32 = 256 << 20;
+/// Upper bound accepted for `kmip.max_nesting_depth`: the decoder recurses once per level, so
+/// the bound keeps a hostile message's nesting far from the stack's end.
+pub const KMIP_MAX_NESTING_DEPTH_LIMIT: usize = 256;
 
 /// `[kmip]`: the KMIP server's listener, TLS material, limits, and who maps to which token.
 ///
@@ -199,6 +202,21 @@ pub struct KmipConfig {
     /// Largest request accepted, in bytes, header included (default 16 MiB). Checked against
     /// the length in the 8-byte TTLV header before anything is allocated.
     pub max_message_size: u32,
+    /// Once the first byte of a request has arrived, the whole request must arrive within this
+    /// (default 30): a client trickling a byte at a time cannot hold a connection for longer.
+    pub message_timeout_secs: u64,
+    /// Most TTLV items in one request (default 100,000); above it the request is answered with
+    /// Server Limit Exceeded before its tree is built.
+    pub max_message_items: usize,
+    /// Deepest nesting of structures in a request (default 64, at most 256); deeper requests
+    /// are answered with Server Limit Exceeded without recursing further.
+    pub max_nesting_depth: usize,
+    /// Most Batch Items in one request (default 1,000); above it the request is answered with
+    /// Server Limit Exceeded, counted from the items' headers before anything is decoded.
+    pub max_batch_items: usize,
+    /// Most Unique Identifiers one Locate returns (default 10,000), whatever Maximum Items
+    /// asks; Located Items still counts every match.
+    pub max_locate_items: usize,
     /// Token of any verified client not listed in `clients`. Default: `kmip` when `clients`
     /// is empty, else none (unlisted clients are refused).
     pub default_token: Option<String>,
@@ -226,6 +244,11 @@ impl Default for KmipConfig {
             handshake_timeout_secs: 10,
             shutdown_timeout_secs: 30,
             max_message_size: 16 << 20,
+            message_timeout_secs: 30,
+            max_message_items: 100_000,
+            max_nesting_depth: 64,
+            max_batch_items: 1_000,
+            max_locate_items: 10_000,
             default_token: None,
             clients: Vec::new(),
             tokens: Vec::new(),
@@ -294,8 +317,26 @@ impl KmipConfig {
         if self.max_connections == 0 {
             return Err("kmip.max_connections must be at least 1".into());
         }
-        if self.idle_timeout_secs == 0 || self.handshake_timeout_secs == 0 {
-            return Err("kmip.idle_timeout_secs and kmip.handshake_timeout_secs must be at least 1".into());
+        if self.idle_timeout_secs == 0 || self.handshake_timeout_secs == 0 || self.message_timeout_secs == 0 {
+            return Err(
+                "kmip.idle_timeout_secs, kmip.handshake_timeout_secs and kmip.message_timeout_secs must \
+                 be at least 1"
+                    .into(),
+            );
+        }
+        for (key, v) in [
+            ("max_message_items", self.max_message_items),
+            ("max_batch_items", self.max_batch_items),
+            ("max_locate_items", self.max_locate_items),
+        ] {
+            if v == 0 {
+                return Err(format!("kmip.{key} must be at least 1"));
+            }
+        }
+        if !(2..=KMIP_MAX_NESTING_DEPTH_LIMIT).contains(&self.max_nesting_depth) {
+            return Err(format!(
+                "kmip.max_nesting_depth must be 2..={KMIP_MAX_NESTING_DEPTH_LIMIT}"
+            ));
         }
         if !(1024..=KMIP_MAX_MESSAGE_SIZE_LIMIT).contains(&self.max_message_size) {
             return Err(format!(
@@ -687,6 +728,20 @@ mod tests {
             (1024, 120, 10)
         );
         assert_eq!(k.max_message_size, 16 * 1024 * 1024);
+        assert_eq!(
+            (
+                k.message_timeout_secs,
+                k.max_message_items,
+                k.max_nesting_depth,
+                k.max_batch_items,
+                k.max_locate_items
+            ),
+            (30, 100_000, 64, 1_000, 10_000)
+        );
+        let deep = Config::parse("[kmip]\nmax_nesting_depth = 10000\n").unwrap();
+        assert!(deep.kmip.check().unwrap_err().contains("kmip.max_nesting_depth"));
+        let none = Config::parse("[kmip]\nmax_batch_items = 0\n").unwrap();
+        assert!(none.kmip.check().unwrap_err().contains("kmip.max_batch_items"));
         assert_eq!(c.kmip_default_token(), Some("kmip"));
         let toks = c.kmip_tokens();
         assert_eq!(toks.len(), 1);

@@ -8,7 +8,10 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-use conformance_tests::harness::{self, raw::rv_name};
+use conformance_tests::harness::{
+    self,
+    raw::{rv_name, AnyFn, FUNCTIONS_3_0},
+};
 use cryptoki_sys::*;
 
 struct Checker {
@@ -174,6 +177,65 @@ fn exercise(fl: &'static CK_FUNCTION_LIST, c: &mut Checker, what: &str) {
     );
 }
 
+/// Calls every function of the module's 3.0 table (its 2.40 table when it offers no 3.0
+/// interface) with all-zero (NULL) arguments, while the module is not initialised: each
+/// must answer `CKR_CRYPTOKI_NOT_INITIALIZED` (C_Initialize, C_GetFunctionList and
+/// C_GetInterface* excepted, PKCS#11 3.0 §5.4), whatever its arguments.
+fn every_function_not_initialized(c: &mut Checker, lib: &cryptoki_sys::Pkcs11, when: &str) {
+    let name = std::ffi::CString::new("PKCS 11").unwrap();
+    let mut version = CK_VERSION { major: 3, minor: 0 };
+    let mut iface: *mut CK_INTERFACE = std::ptr::null_mut();
+    let table: *const u8 = match lib.C_GetInterface.as_ref() {
+        // SAFETY: valid pointers for the duration of the call.
+        Ok(_)
+            if unsafe { lib.C_GetInterface(name.as_ptr() as *mut u8, &mut version, &mut iface, 0) }
+                == CKR_OK
+                && !iface.is_null() =>
+        {
+            // SAFETY: a non-NULL interface returned by the module.
+            unsafe { (*iface).pFunctionList as *const u8 }
+        }
+        _ => {
+            let mut fl: *mut CK_FUNCTION_LIST = std::ptr::null_mut();
+            // SAFETY: valid out pointer.
+            assert_eq!(unsafe { lib.C_GetFunctionList(&mut fl) }, CKR_OK);
+            fl as *const u8
+        }
+    };
+    // The 2.40 table ends at C_WaitForSlotEvent.
+    let n = if iface.is_null() { 68 } else { FUNCTIONS_3_0.len() };
+    let mut called = 0;
+    for (i, fname) in FUNCTIONS_3_0.iter().enumerate().take(n) {
+        if matches!(
+            *fname,
+            "C_Initialize" | "C_GetFunctionList" | "C_GetInterfaceList" | "C_GetInterface"
+        ) {
+            continue;
+        }
+        let at = std::mem::size_of::<usize>() * (1 + i);
+        // SAFETY: the table is the module's, alive while it is loaded, and holds 1 + n
+        // pointer-sized entries (asserted above for 3.0, 68 for 2.40).
+        let f: Option<AnyFn> = unsafe { std::ptr::read_unaligned(table.add(at) as *const Option<AnyFn>) };
+        let Some(f) = f else {
+            c.check(&format!("{fname} is in the table"), false);
+            continue;
+        };
+        // SAFETY: every PKCS#11 function takes only integer and pointer arguments (at most
+        // eight) and returns CK_RV; under the C calling convention of the 64-bit targets this
+        // suite runs on, arguments beyond a callee's own are ignored. All are 0 (NULL): a
+        // module that is not initialised must refuse before it reads any of them.
+        let rv = unsafe { f(0, 0, 0, 0, 0, 0, 0, 0) };
+        called += 1;
+        let what = format!("{fname}(NULL...) {when}");
+        if rv != CKR_CRYPTOKI_NOT_INITIALIZED && harness::kind() == harness::ModuleKind::SoftHsm2 {
+            println!("SKIP(SoftHSMv2 diverges: {what} returns {})", rv_name(rv));
+            continue;
+        }
+        c.rv(&what, rv, CKR_CRYPTOKI_NOT_INITIALIZED);
+    }
+    println!("ok: {called} functions called {when}");
+}
+
 fn main() {
     harness::harness_dir();
     let path = harness::module_path();
@@ -219,6 +281,7 @@ fn main() {
             fin(std::ptr::null_mut()),
             CKR_CRYPTOKI_NOT_INITIALIZED,
         );
+        every_function_not_initialized(&mut c, &lib, "before C_Initialize");
 
         let mut a = args(0, false);
         let mut reserved = 0u32;
@@ -266,6 +329,7 @@ fn main() {
             fin(std::ptr::null_mut()),
             CKR_CRYPTOKI_NOT_INITIALIZED,
         );
+        every_function_not_initialized(&mut c, &lib, "after C_Finalize");
 
         // CKF_OS_LOCKING_OK without callbacks.
         let mut a = args(CKF_OS_LOCKING_OK, false);

@@ -1,8 +1,8 @@
 //! The two-call protocol and output buffers (PKCS#11 3.0 base spec 5.2),
 //! through raw calls: NULL output returns the length and keeps the
 //! operation, a short buffer returns CKR_BUFFER_TOO_SMALL and keeps it, a
-//! big enough buffer finishes it; NULL pointers are CKR_ARGUMENTS_BAD; any
-//! other error ends the operation.
+//! big enough buffer finishes it; any other error ends the operation. NULL
+//! pointers: `null_args.rs`.
 
 use crate::util::*;
 
@@ -206,66 +206,6 @@ fn get_attribute_value_buffers() {
         p11!(C_GetAttributeValue(h, o.handle(), std::ptr::null_mut(), 1)),
         CKR_ARGUMENTS_BAD
     );
-}
-
-#[test]
-fn null_pointers_are_arguments_bad() {
-    let (slot, s) = user_token("buf-null");
-    let k = import_aes(&s, &[0x11; 16]);
-    let h = s.handle();
-    let mut iv = [0u8; 16];
-    let null = std::ptr::null_mut();
-    assert_ckr!(p11!(C_EncryptInit(h, null, k.handle())), CKR_ARGUMENTS_BAD);
-    assert_ckr!(p11!(C_DigestInit(h, null)), CKR_ARGUMENTS_BAD);
-    assert_ckr!(p11!(C_SignInit(h, null, k.handle())), CKR_ARGUMENTS_BAD);
-    let mut out = [0u8; 64];
-    // pulEncryptedDataLen NULL.
-    assert_ckr!(p11!(C_EncryptInit(h, &mut cbc_pad(&mut iv), k.handle())), CKR_OK);
-    assert_ckr!(
-        p11!(C_Encrypt(
-            h,
-            DATA.as_ptr() as *mut u8,
-            DATA.len() as CK_ULONG,
-            out.as_mut_ptr(),
-            null as *mut CK_ULONG
-        )),
-        CKR_ARGUMENTS_BAD
-    );
-    // pData NULL with a non-zero length (in another session: whether the
-    // failed C_Encrypt above ended its operation is checked in
-    // errors_end_the_operation).
-    let s2 = pkcs11().open_rw_session(slot).unwrap();
-    let h = s2.handle();
-    assert_ckr!(
-        p11!(C_DigestInit(h, &mut raw_mech::<u8>(CKM_SHA256, None))),
-        CKR_OK
-    );
-    let mut len = out.len() as CK_ULONG;
-    assert_ckr!(
-        p11!(C_Digest(h, null as *mut u8, 5, out.as_mut_ptr(), &mut len)),
-        CKR_ARGUMENTS_BAD
-    );
-    let h = s.handle();
-    let mut hobj: CK_OBJECT_HANDLE = 0;
-    assert_ckr!(
-        p11!(C_CreateObject(h, null as *mut CK_ATTRIBUTE, 2, &mut hobj)),
-        CKR_ARGUMENTS_BAD
-    );
-    let mut t = [CK_ATTRIBUTE {
-        type_: CKA_CLASS,
-        pValue: &CKO_DATA as *const CK_ULONG as *mut _,
-        ulValueLen: std::mem::size_of::<CK_ULONG>() as CK_ULONG,
-    }];
-    assert_ckr!(
-        p11!(C_CreateObject(
-            h,
-            t.as_mut_ptr(),
-            1,
-            null as *mut CK_OBJECT_HANDLE
-        )),
-        CKR_ARGUMENTS_BAD
-    );
-    assert_ckr!(p11!(C_GenerateRandom(h, null as *mut u8, 4)), CKR_ARGUMENTS_BAD);
 }
 
 #[test]

@@ -43,11 +43,48 @@ fn make_handler(hsm: Arc<Hsm>, logins: Logins, config: &Config) -> Result<Arc<dy
     }
     let creds = login::credentials(config).map_err(|e| Failure::new(e.to_string()))?;
     kmip.require_credentials(creds);
-    kmip.limits.max_message = config.kmip.max_message_size as usize;
+    kmip.apply_limits(&config.kmip);
     Ok(Arc::new(kmip))
 }
 
 // ------------------------------------------------------------------------------------------
+
+/// Descriptors the server needs besides one per connection: listeners, the keystore and its
+/// WAL, the log, the runtime's own.
+const FD_RESERVE: u64 = 64;
+
+/// Raises the soft limit on open files to what `max_connections` needs (at most the hard
+/// limit): many systems start processes at a soft limit of 1,024, below the default
+/// `max_connections` plus the server's own descriptors. Above the hard limit it only warns:
+/// accepts then fail with "too many open files" and are retried, connections open keep going.
+fn raise_fd_limit(max_connections: usize) {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let need = (max_connections as u64).saturating_add(FD_RESERVE);
+    let now = getrlimit(Resource::Nofile);
+    let soft = now.current.unwrap_or(u64::MAX);
+    if soft >= need {
+        return;
+    }
+    let hard = now.maximum.unwrap_or(u64::MAX);
+    let want = need.min(hard);
+    match setrlimit(
+        Resource::Nofile,
+        rustix::process::Rlimit {
+            current: Some(want),
+            maximum: now.maximum,
+        },
+    ) {
+        Ok(()) => log::info!("raised the open-file limit from {soft} to {want} for kmip.max_connections"),
+        Err(e) => log::warn!("cannot raise the open-file limit from {soft} to {want}: {e}"),
+    }
+    if want < need {
+        log::warn!(
+            "the open-file hard limit ({hard}) is below the {need} descriptors kmip.max_connections = \
+             {max_connections} needs; raise it (ulimit -Hn, LimitNOFILE= in systemd) or lower \
+             kmip.max_connections"
+        );
+    }
+}
 
 const AFTER_HELP: &str = "\
 First start (no arguments): uses the shared configuration if there is one (--config, else
@@ -167,6 +204,7 @@ fn run(cli: Cli, config: Config) -> Result<(), Failure> {
         )
     })?;
     let clients = ClientMap::from_config(&config).map_err(Failure::new)?;
+    raise_fd_limit(config.kmip.max_connections);
     let settings = Settings {
         limits: Limits::from_config(&config.kmip),
         clients: Arc::new(clients),

@@ -12,9 +12,9 @@ use crate::version::V1_3;
 use cryptoki_sys as ck;
 use softhsm::attr::enc_ulong;
 
-/// The most identifiers one Locate returns when the client sets no Maximum Items: a bound on
-/// the response a single request can make the server build.
-pub const MAX_LOCATE_RESULTS: usize = 10_000;
+/// Objects read from the store per page while a Locate walks the token newest first: the
+/// most candidates held at once, however many objects the token has.
+const LOCATE_PAGE: usize = 256;
 
 /// Storage Status Mask bits.
 const ON_LINE: i32 = 1;
@@ -74,10 +74,11 @@ pub fn locate(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             filters.extend(attributes::read_list(t)?);
         }
     }
+    let cap = ctx.kmip.max_locate_items;
     let max = match payload.find(Tag::MAXIMUM_ITEMS).and_then(Ttlv::as_int) {
         Some(n) if n < 0 => return Err(KmipError::invalid("Maximum Items")),
-        Some(n) => (n as usize).min(MAX_LOCATE_RESULTS),
-        None => MAX_LOCATE_RESULTS,
+        Some(n) => (n as usize).min(cap),
+        None => cap,
     };
     let offset = match payload.find(Tag::OFFSET_ITEMS).and_then(Ttlv::as_int) {
         Some(n) if n < 0 => return Err(KmipError::invalid("Offset Items")),
@@ -103,50 +104,45 @@ pub fn locate(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             None => return Ok(located(ctx, Vec::new(), 0)),
         }
     }
-    // The store answers oldest first; KMIP wants the most recently created object first
-    // (1.4 §4.9, 2.1 §6.1.27), so every candidate is gathered before Offset and Maximum apply.
-    let hsm = &ctx.kmip.hsm;
-    hsm.find_init(ctx.session, &template)?;
-    let mut candidates = Vec::new();
-    loop {
-        let batch = match hsm.find(ctx.session, 256) {
-            Ok(b) => b,
-            Err(e) => {
-                let _ = hsm.find_final(ctx.session);
-                return Err(e.into());
-            }
-        };
-        if batch.is_empty() {
-            break;
-        }
-        candidates.extend(batch);
-    }
-    hsm.find_final(ctx.session)?;
+    // KMIP wants the most recently created object first (1.4 §4.9, 2.1 §6.1.27): the store is
+    // read newest first, one page at a time, so the server holds one page and at most `max`
+    // identifiers however many objects match; Located Items still counts every match.
     let mut found = Vec::new();
     let mut total = 0usize;
-    for h in candidates.into_iter().rev() {
-        let Ok(m) = ctx.load_handle(h) else { continue };
-        let destroyed = matches!(m.state(), State::DESTROYED | State::DESTROYED_COMPROMISED);
-        let archived = m.first("Archive Date").is_some();
-        let storage = if destroyed {
-            DESTROYED
-        } else if archived {
-            ARCHIVAL
-        } else {
-            ON_LINE
-        };
-        if mask & storage == 0 {
-            continue;
+    let mut cursor = None;
+    loop {
+        let (page, next) = ctx
+            .kmip
+            .hsm
+            .find_token_page(ctx.session, &template, cursor, LOCATE_PAGE)?;
+        for h in page {
+            let Ok(m) = ctx.load_handle(h) else { continue };
+            let destroyed = matches!(m.state(), State::DESTROYED | State::DESTROYED_COMPROMISED);
+            let archived = m.first("Archive Date").is_some();
+            let storage = if destroyed {
+                DESTROYED
+            } else if archived {
+                ARCHIVAL
+            } else {
+                ON_LINE
+            };
+            if mask & storage == 0 {
+                continue;
+            }
+            if fresh_only && m.first("Fresh").and_then(Ttlv::as_bool) != Some(true) {
+                continue;
+            }
+            if !matches(&m, &filters) {
+                continue;
+            }
+            total += 1;
+            if total > offset && found.len() < max {
+                found.push(m.uid);
+            }
         }
-        if fresh_only && m.first("Fresh").and_then(Ttlv::as_bool) != Some(true) {
-            continue;
-        }
-        if !matches(&m, &filters) {
-            continue;
-        }
-        total += 1;
-        if total > offset && found.len() < max {
-            found.push(m.uid);
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
         }
     }
     if let Some(first) = found.first() {

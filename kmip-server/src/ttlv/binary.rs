@@ -206,6 +206,43 @@ fn padded(len: u64) -> u64 {
     len.div_ceil(8) * 8
 }
 
+/// The items directly inside a message's root structure, read from their headers alone
+/// (nothing decoded, nothing allocated): each item's tag and bytes. It stops at the first
+/// item that does not fit. Lets a server count a request's Batch Items, or read its header,
+/// before it builds the whole tree.
+pub fn children(bytes: &[u8]) -> Children<'_> {
+    let body = match bytes.get(..8) {
+        Some(h) if h[3] == ItemType::STRUCTURE.0 => {
+            let len = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as usize;
+            bytes.get(8..8usize.saturating_add(len)).unwrap_or(&[])
+        }
+        _ => &[],
+    };
+    Children { rest: body }
+}
+
+/// See [`children`].
+#[derive(Debug, Clone)]
+pub struct Children<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = (Tag, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let h: &[u8; 8] = self.rest.get(..8)?.try_into().ok()?;
+        let (tag, _, len) = read_header(h);
+        let total = usize::try_from(8 + padded(len.into())).ok()?;
+        let Some(item) = self.rest.get(..total) else {
+            self.rest = &[];
+            return None;
+        };
+        self.rest = &self.rest[total..];
+        Some((tag, item))
+    }
+}
+
 /// Decode one whole message: exactly one item, nothing after it.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Ttlv, DecodeError> {
     if bytes.len() > limits.max_message {

@@ -67,16 +67,20 @@ pub unsafe extern "C" fn C_GetTokenInfo(slotID: ck::CK_SLOT_ID, pInfo: *mut ck::
     })
 }
 
-/// `C_WaitForSlotEvent` (§5.5.4): slots never change by themselves.
+/// `C_WaitForSlotEvent` (§5.5.4): slots never change by themselves. A NULL `pSlot` (where the
+/// slot of an event would be written) or a non-NULL `pReserved` is `CKR_ARGUMENTS_BAD`.
 #[no_mangle]
 pub unsafe extern "C" fn C_WaitForSlotEvent(
     flags: ck::CK_FLAGS,
-    _pSlot: *mut ck::CK_SLOT_ID,
-    _pReserved: ck::CK_VOID_PTR,
+    pSlot: *mut ck::CK_SLOT_ID,
+    pReserved: ck::CK_VOID_PTR,
 ) -> ck::CK_RV {
     let mut rv = ck::CKR_FUNCTION_NOT_SUPPORTED;
     let g = guard("C_WaitForSlotEvent", || {
         state::hsm()?;
+        if pSlot.is_null() || !pReserved.is_null() {
+            return Err(Error::ArgumentsBad);
+        }
         if flags & ck::CKF_DONT_BLOCK != 0 {
             rv = ck::CKR_NO_EVENT;
         }

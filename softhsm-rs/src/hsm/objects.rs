@@ -487,6 +487,47 @@ impl Hsm {
         Ok(())
     }
 
+    /// One page of the token objects (visible to the session) that match `raw`, newest first,
+    /// for searches that page through a large token instead of holding every match (KMIP
+    /// Locate): at most `limit` handles with a row id below `before` (all when `None`), and
+    /// the cursor of the next page, `None` after the last.
+    pub fn find_token_page(
+        &self,
+        h: u64,
+        raw: &[(AttrType, Vec<u8>)],
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<u64>, Option<i64>)> {
+        let (_, slot, _) = self.session(h)?;
+        // As in `find_init`: an unknown type or a malformed value matches nothing.
+        let Ok(t) = factory::normalize(raw) else {
+            return Ok((Vec::new(), None));
+        };
+        let pairs: Vec<(AttrType, Vec<u8>)> = t.into_inner().into_iter().collect();
+        if pairs
+            .iter()
+            .any(|(ty, v)| *ty == ck::CKA_TOKEN && v.first() != Some(&1))
+        {
+            return Ok((Vec::new(), None));
+        }
+        let logged_user = self.state().user_key(slot).is_some();
+        let tok = self.token(slot)?;
+        let rows = self
+            .store()
+            .find_page(tok.id, &pairs, logged_user, before, limit)?;
+        let next = if rows.len() < limit {
+            None
+        } else {
+            rows.last().map(|(id, _, _)| *id)
+        };
+        let mut s = self.state();
+        let handles = rows
+            .into_iter()
+            .map(|(_, uid, private)| s.handle_for(slot, &uid, private))
+            .collect();
+        Ok((handles, next))
+    }
+
     /// `C_FindObjects`.
     pub fn find(&self, h: u64, max: usize) -> Result<Vec<u64>> {
         let (sess, _, _) = self.session(h)?;

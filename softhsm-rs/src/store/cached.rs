@@ -121,6 +121,17 @@ impl<S: Store> Store for Cached<S> {
     ) -> Result<Vec<(String, bool)>> {
         self.inner.find(token_id, template, include_private)
     }
+    fn find_page(
+        &mut self,
+        token_id: i64,
+        template: &[(AttrType, Vec<u8>)],
+        include_private: bool,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, bool)>> {
+        self.inner
+            .find_page(token_id, template, include_private, before, limit)
+    }
 
     fn load(&mut self, token_id: i64, uid: &str) -> Result<Option<StoredObject>> {
         self.revalidate()?;

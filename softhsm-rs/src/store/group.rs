@@ -148,6 +148,17 @@ mod tests {
         ) -> Result<Vec<(String, bool)>> {
             self.inner.find(token_id, template, include_private)
         }
+        fn find_page(
+            &mut self,
+            token_id: i64,
+            template: &[(AttrType, Vec<u8>)],
+            include_private: bool,
+            before: Option<i64>,
+            limit: usize,
+        ) -> Result<Vec<(i64, String, bool)>> {
+            self.inner
+                .find_page(token_id, template, include_private, before, limit)
+        }
         fn load(&mut self, token_id: i64, uid: &str) -> Result<Option<StoredObject>> {
             self.inner.load(token_id, uid)
         }

@@ -98,6 +98,18 @@ pub trait Store: Send {
         template: &[(AttrType, Vec<u8>)],
         include_private: bool,
     ) -> Result<Vec<(String, bool)>>;
+    /// One page of [`Store::find`], newest first: at most `limit` matches whose row id is
+    /// below `before` (all when `None`), as (row id, unique id, private). The next page starts
+    /// below the last row id returned. Walks the token's objects newest first, so a caller that
+    /// pages through a large token holds one page at a time (KMIP Locate).
+    fn find_page(
+        &mut self,
+        token_id: i64,
+        template: &[(AttrType, Vec<u8>)],
+        include_private: bool,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, bool)>>;
     fn load(&mut self, token_id: i64, uid: &str) -> Result<Option<StoredObject>>;
     fn insert(&mut self, token_id: i64, obj: &StoredObject) -> Result<()>;
     /// Replaces an object. Returns false if it no longer exists.

@@ -454,6 +454,40 @@ impl Store for SqliteStore {
             .collect())
     }
 
+    fn find_page(
+        &mut self,
+        token_id: i64,
+        template: &[(AttrType, Vec<u8>)],
+        include_private: bool,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, bool)>> {
+        // Driven by `objects_token` (token_id, rowid) walked backwards from `before`, each
+        // template entry an EXISTS on the attributes' primary key: one page costs its own rows,
+        // whatever the token's size, and nothing beyond the page is held.
+        let private = if include_private { "" } else { " AND o.private=0" };
+        let mut args: Vec<rusqlite::types::Value> = vec![token_id.into(), before.unwrap_or(i64::MAX).into()];
+        let mut sql =
+            format!("SELECT o.uid, o.private, o.id FROM objects o WHERE o.token_id=?1 AND o.id<?2{private}");
+        for (ty, v) in template {
+            let n = args.len();
+            sql.push_str(&format!(
+                " AND EXISTS(SELECT 1 FROM attributes a WHERE a.object_id=o.id AND a.type=?{} AND a.value=?{})",
+                n + 1,
+                n + 2
+            ));
+            args.push((*ty as i64).into());
+            args.push(v.clone().into());
+        }
+        sql.push_str(&format!(" ORDER BY o.id DESC LIMIT ?{}", args.len() + 1));
+        args.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok((r.get::<_, i64>(2)?, r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn load(&mut self, token_id: i64, uid: &str) -> Result<Option<StoredObject>> {
         let tx = self.conn.transaction()?;
         let row: Option<(i64, bool, Option<Vec<u8>>)> = tx
