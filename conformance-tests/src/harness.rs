@@ -2,7 +2,8 @@
 //! access to the module's function list.
 //!
 //! * `P11_MODULE`: path of the PKCS#11 module. Defaults to
-//!   `<workspace>/target/debug/libsofthsm_pkcs11.so` (or `target/release`).
+//!   `<target>/debug/libsofthsm_pkcs11.so` (or `release`), `<target>` being
+//!   `CARGO_TARGET_DIR` or the workspace's `target`.
 //! * A temporary directory is created once per process (and shared with the
 //!   helper binaries the tests spawn, through `P11_HARNESS_DIR`); the module's
 //!   configuration is written there before the module is loaded:
@@ -50,8 +51,11 @@ pub fn module_path() -> &'static Path {
             .parent()
             .expect("workspace root")
             .to_path_buf();
-        let debug = workspace.join("target/debug/libsofthsm_pkcs11.so");
-        let release = workspace.join("target/release/libsofthsm_pkcs11.so");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .filter(|d| !d.is_empty())
+            .map_or_else(|| workspace.join("target"), PathBuf::from);
+        let debug = target.join("debug/libsofthsm_pkcs11.so");
+        let release = target.join("release/libsofthsm_pkcs11.so");
         if !debug.exists() && release.exists() {
             release
         } else {

@@ -6,7 +6,11 @@
 //! server in another process — which is also how they run in real deployments.
 
 use kmip_server::client::KmipClient;
-use std::io::{BufRead, BufReader};
+use kmip_server::message::request;
+use kmip_server::ttlv::enums::{Operation, ResultReason, ResultStatus};
+use kmip_server::ttlv::{binary, Tag, Ttlv};
+use kmip_server::version::Version;
+use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -95,10 +99,50 @@ impl KmipProcess {
     pub fn connect(&self) -> KmipClient {
         KmipClient::connect(self.addr, &self.ca, &self.cert, &self.key).expect("mutual TLS")
     }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server with SIGKILL (no shutdown of any kind) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One request of one batch item at version `v`: the Response Payload (an empty one if the
+/// answer has none), or the Result Reason of a failed item. `Err` of the outer result: the
+/// connection failed (no answer arrived).
+pub fn call(
+    conn: &mut KmipClient,
+    v: Version,
+    op: Operation,
+    payload: Vec<Ttlv>,
+) -> io::Result<Result<Ttlv, ResultReason>> {
+    let msg = request(v, vec![(op, payload)]);
+    let answer = conn.send_raw(&binary::encode(&msg))?;
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+    let resp = binary::decode(&answer, &Default::default()).map_err(|_| bad("not a TTLV answer"))?;
+    let item = resp.find(Tag::BATCH_ITEM).ok_or_else(|| bad("no batch item"))?;
+    if item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum) == Some(ResultStatus::SUCCESS.0) {
+        Ok(Ok(item.find(Tag::RESPONSE_PAYLOAD).cloned().unwrap_or_else(
+            || Ttlv::structure(Tag::RESPONSE_PAYLOAD, vec![]),
+        )))
+    } else {
+        Ok(Err(ResultReason(
+            item.find(Tag::RESULT_REASON).and_then(Ttlv::as_enum).unwrap_or(0),
+        )))
+    }
 }
 
 impl Drop for KmipProcess {
     fn drop(&mut self) {
+        // Already reaped (killed by the test, or exited): its pid may belong to another process.
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(10);

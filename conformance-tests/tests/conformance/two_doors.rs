@@ -3,16 +3,13 @@
 //! KMIP lifecycle governs both. softhsm-rs only.
 
 use crate::util::*;
-use conformance_tests::kmip_process::KmipProcess;
+use conformance_tests::kmip_process::{call, KmipProcess};
 use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectClass};
 use cryptoki::session::Session;
-use kmip_server::message::request;
-use kmip_server::ttlv::enums::{
-    CryptographicAlgorithm as Alg, ObjectType, Operation, ResultReason, ResultStatus,
-};
-use kmip_server::ttlv::{binary, Tag, Ttlv, Value};
+use kmip_server::ttlv::enums::{CryptographicAlgorithm as Alg, ObjectType, Operation, ResultReason};
+use kmip_server::ttlv::{Tag, Ttlv, Value};
 use kmip_server::version::Version;
 
 /// A `kmip-server` process over the suite's keystore, logged in to the token labelled
@@ -44,20 +41,7 @@ struct Door {
 impl Door {
     /// One KMIP 2.0 request; the payload of the single answer, or its Result Reason.
     fn call(&mut self, op: Operation, payload: Vec<Ttlv>) -> Result<Ttlv, ResultReason> {
-        let msg = request(Version::new(2, 0), vec![(op, payload)]);
-        let answer = self.conn.send_raw(&binary::encode(&msg)).expect("an answer");
-        let resp = binary::decode(&answer, &Default::default()).expect("a TTLV answer");
-        let item = resp.find(Tag::BATCH_ITEM).expect("a batch item").clone();
-        if item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum) == Some(ResultStatus::SUCCESS.0) {
-            Ok(item
-                .find(Tag::RESPONSE_PAYLOAD)
-                .cloned()
-                .unwrap_or_else(|| Ttlv::structure(Tag::RESPONSE_PAYLOAD, vec![])))
-        } else {
-            Err(ResultReason(
-                item.find(Tag::RESULT_REASON).and_then(Ttlv::as_enum).unwrap_or(0),
-            ))
-        }
+        call(&mut self.conn, Version::new(2, 0), op, payload).expect("an answer")
     }
 
     fn uid_of(p: &Ttlv, tag: Tag) -> String {
