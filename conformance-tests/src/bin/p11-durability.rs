@@ -14,9 +14,7 @@
 //! - `open`: `C_Initialize` and `C_GetSlotList` (several at once on a new keystore), prints
 //!   `open: N slots`.
 
-use conformance_tests::durability::{
-    data_value, ecb_of_zero_block, key_bytes, versioned, Dumped, Rng,
-};
+use conformance_tests::durability::{data_value, ecb_of_zero_block, key_bytes, versioned, Dumped, Rng};
 use conformance_tests::harness;
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};

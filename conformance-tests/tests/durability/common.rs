@@ -302,7 +302,9 @@ pub fn identify(d: &Dumped) -> Result<Option<(String, u32)>, String> {
             let reads = value.as_deref() == Some(&want[..]);
             match destroyed {
                 true if value.is_none() && ecb.is_err() => Ok(None),
-                true => Err(format!("key {uid} ({label}) was destroyed but its material is still there")),
+                true => Err(format!(
+                    "key {uid} ({label}) was destroyed but its material is still there"
+                )),
                 false if encrypts || reads => Ok(Some((id, v))),
                 false => Err(format!(
                     "key {uid} ({label}) does not unseal to its value: value {value:?}, encryption {ecb:?}"

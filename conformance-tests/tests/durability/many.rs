@@ -313,4 +313,3 @@ fn a_new_keystore_opened_by_many_processes_at_once() {
     }
     println!("new keystore: {tries} times {processes} processes and the server opened it at once; {opened} opens, 0 failed");
 }
-
