@@ -230,6 +230,17 @@ pub fn free_slot() -> Option<Slot> {
         })
 }
 
+/// The slot whose token is labelled `label` (for helper processes handed a token by label).
+pub fn slot_with_label(p11: &Pkcs11, label: &str) -> Option<Slot> {
+    p11.get_slots_with_token()
+        .expect("C_GetSlotList")
+        .into_iter()
+        .find(|s| {
+            p11.get_token_info(*s)
+                .is_ok_and(|t| t.label().trim_end() == label)
+        })
+}
+
 /// Initialises the token in `slot` with [`SO_PIN`] and sets [`USER_PIN`].
 /// The caller holds [`token_lock`].
 pub fn init_token_in(slot: Slot, label: &str) {

@@ -44,15 +44,7 @@ fn module() -> (Pkcs11, Slot) {
     p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
         .expect("C_Initialize");
     let label = std::env::var("P11_TOKEN_LABEL").expect("P11_TOKEN_LABEL");
-    let slot = p11
-        .get_slots_with_token()
-        .expect("C_GetSlotList")
-        .into_iter()
-        .find(|s| {
-            p11.get_token_info(*s)
-                .is_ok_and(|t| t.label().trim_end() == label)
-        })
-        .unwrap_or_else(|| panic!("no token labelled {label}"));
+    let slot = harness::slot_with_label(&p11, &label).unwrap_or_else(|| panic!("no token labelled {label}"));
     (p11, slot)
 }
 

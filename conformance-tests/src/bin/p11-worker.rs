@@ -143,15 +143,7 @@ fn main() {
         let p11 = Pkcs11::new(harness::module_path()).expect("load module");
         p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
             .expect("C_Initialize");
-        let slot = p11
-            .get_slots_with_token()
-            .expect("C_GetSlotList")
-            .into_iter()
-            .find(|s| {
-                p11.get_token_info(*s)
-                    .map(|t| t.label().trim_end() == token_label)
-                    .unwrap_or(false)
-            });
+        let slot = harness::slot_with_label(&p11, &token_label);
         if let Some(slot) = slot {
             break (p11, slot);
         }

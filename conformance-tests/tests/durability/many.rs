@@ -97,8 +97,9 @@ fn kmip_step(
             t.count("get own");
         }
         7..=9 => {
-            // A module process's data object, which its owner may destroy at any moment:
-            // Item Not Found for a Get after the Locate is the standard's answer then. (Their
+            // A module process's data object, which its owner may destroy at any moment: Item
+            // Not Found (Object Not Found in 2.x) for a Get after the Locate is the standard's
+            // answer then. (Their
             // even-numbered objects are data objects, the odd ones keys.)
             let id = format!("m{}-{}", rng.below(P11_PROCESSES as u64), 2 * rng.below(*n + 1));
             let p = ok(conn, Operation::LOCATE, locate_name(&versioned(&id, 0)))?;
@@ -112,7 +113,9 @@ fn kmip_step(
                         }
                         t.count("get other");
                     }
-                    Ok(Err(ResultReason::ITEM_NOT_FOUND)) => t.count("gone meanwhile"),
+                    Ok(Err(ResultReason::ITEM_NOT_FOUND | ResultReason::OBJECT_NOT_FOUND)) => {
+                        t.count("gone meanwhile")
+                    }
                     Ok(Err(r)) => return Err(format!("Get {id}: {r:?}")),
                     Err(e) => return Err(format!("Get {id}: connection failed: {e}")),
                 }
