@@ -2,7 +2,8 @@
 //! access to the module's function list.
 //!
 //! * `P11_MODULE`: path of the PKCS#11 module. Defaults to
-//!   `<workspace>/target/debug/libsofthsm_pkcs11.so` (or `target/release`).
+//!   `<target>/debug/libsofthsm_pkcs11.so` (or `release`), `<target>` being
+//!   `CARGO_TARGET_DIR` or the workspace's `target`.
 //! * A temporary directory is created once per process (and shared with the
 //!   helper binaries the tests spawn, through `P11_HARNESS_DIR`); the module's
 //!   configuration is written there before the module is loaded:
@@ -50,8 +51,11 @@ pub fn module_path() -> &'static Path {
             .parent()
             .expect("workspace root")
             .to_path_buf();
-        let debug = workspace.join("target/debug/libsofthsm_pkcs11.so");
-        let release = workspace.join("target/release/libsofthsm_pkcs11.so");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .filter(|d| !d.is_empty())
+            .map_or_else(|| workspace.join("target"), PathBuf::from);
+        let debug = target.join("debug/libsofthsm_pkcs11.so");
+        let release = target.join("release/libsofthsm_pkcs11.so");
         if !debug.exists() && release.exists() {
             release
         } else {
@@ -151,14 +155,7 @@ pub fn load_module_for_token(label: &str) -> (Pkcs11, Option<Slot>) {
     let p11 = Pkcs11::new(module_path()).expect("load module");
     p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
         .expect("C_Initialize");
-    let slot = p11
-        .get_slots_with_token()
-        .expect("C_GetSlotList")
-        .into_iter()
-        .find(|s| {
-            p11.get_token_info(*s)
-                .is_ok_and(|t| t.label().trim_end() == label)
-        });
+    let slot = slot_with_label(&p11, label);
     (p11, slot)
 }
 
@@ -257,6 +254,17 @@ pub fn free_slot() -> Option<Slot> {
             p11.get_token_info(*s)
                 .map(|t| !t.token_initialized())
                 .unwrap_or(false)
+        })
+}
+
+/// The slot whose token is labelled `label` (for helper processes handed a token by label).
+pub fn slot_with_label(p11: &Pkcs11, label: &str) -> Option<Slot> {
+    p11.get_slots_with_token()
+        .expect("C_GetSlotList")
+        .into_iter()
+        .find(|s| {
+            p11.get_token_info(*s)
+                .is_ok_and(|t| t.label().trim_end() == label)
         })
 }
 

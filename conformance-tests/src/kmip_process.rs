@@ -7,10 +7,10 @@
 
 use kmip_server::client::KmipClient;
 use kmip_server::message::request;
-use kmip_server::ttlv::enums::Operation;
+use kmip_server::ttlv::enums::{Operation, ResultReason, ResultStatus};
 use kmip_server::ttlv::{binary, Tag, Ttlv};
 use kmip_server::version::Version;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -129,6 +129,12 @@ impl KmipProcess {
         }
     }
 
+    /// Kills the server with SIGKILL (no shutdown of any kind) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Stops the server (SIGTERM, then kill) and waits for it.
     pub fn stop(self) {
         drop(self);
@@ -144,6 +150,10 @@ pub struct Memory {
 
 impl Drop for KmipProcess {
     fn drop(&mut self) {
+        // Already reaped (killed by the test, or exited): its pid may belong to another process.
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -158,10 +168,45 @@ impl Drop for KmipProcess {
     }
 }
 
-/// Sends one request of `version` holding one operation; the answer's one batch item.
-pub fn one_item(conn: &mut KmipClient, version: Version, op: Operation, payload: Vec<Ttlv>) -> Ttlv {
+/// Sends one request of `version` holding one operation; the answer's one batch item, or
+/// `Err` when the connection failed or the answer was not a response with a batch item.
+pub fn try_one_item(
+    conn: &mut KmipClient,
+    version: Version,
+    op: Operation,
+    payload: Vec<Ttlv>,
+) -> io::Result<Ttlv> {
     let msg = request(version, vec![(op, payload)]);
-    let answer = conn.send_raw(&binary::encode(&msg)).expect("an answer");
-    let resp = binary::decode(&answer, &Default::default()).expect("a TTLV answer");
-    resp.find(Tag::BATCH_ITEM).expect("a batch item").clone()
+    let answer = conn.send_raw(&binary::encode(&msg))?;
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+    let resp = binary::decode(&answer, &Default::default()).map_err(|_| bad("not a TTLV answer"))?;
+    resp.find(Tag::BATCH_ITEM)
+        .cloned()
+        .ok_or_else(|| bad("no batch item"))
+}
+
+/// [`try_one_item`] for tests where a failed connection is a failed test.
+pub fn one_item(conn: &mut KmipClient, version: Version, op: Operation, payload: Vec<Ttlv>) -> Ttlv {
+    try_one_item(conn, version, op, payload).expect("an answer with a batch item")
+}
+
+/// One request of one batch item at version `v`: the Response Payload (an empty one if the
+/// answer has none), or the Result Reason of a failed item. `Err` of the outer result: the
+/// connection failed (no answer arrived).
+pub fn call(
+    conn: &mut KmipClient,
+    v: Version,
+    op: Operation,
+    payload: Vec<Ttlv>,
+) -> io::Result<Result<Ttlv, ResultReason>> {
+    let item = try_one_item(conn, v, op, payload)?;
+    if item.find(Tag::RESULT_STATUS).and_then(Ttlv::as_enum) == Some(ResultStatus::SUCCESS.0) {
+        Ok(Ok(item.find(Tag::RESPONSE_PAYLOAD).cloned().unwrap_or_else(
+            || Ttlv::structure(Tag::RESPONSE_PAYLOAD, vec![]),
+        )))
+    } else {
+        Ok(Err(ResultReason(
+            item.find(Tag::RESULT_REASON).and_then(Ttlv::as_enum).unwrap_or(0),
+        )))
+    }
 }

@@ -6,6 +6,7 @@
 //! `P11_MODULE` environment variable; by default it is softhsm-rs's own
 //! `libsofthsm_pkcs11.so` from the workspace target directory.
 
+pub mod durability;
 pub mod harness;
 pub mod kmip_process;
 pub mod kmip_replay;

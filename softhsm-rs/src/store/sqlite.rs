@@ -84,6 +84,42 @@ fn search_index_ddl() -> String {
     )
 }
 
+/// Whether `e` is SQLite's "busy" or "locked" (any extended code: `SQLITE_BUSY_SNAPSHOT`,
+/// `SQLITE_BUSY_RECOVERY`, …).
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Runs `step` again while SQLite answers busy, for up to `timeout`, with short growing pauses.
+///
+/// The busy timeout covers every wait SQLite can make safely. Where waiting could deadlock —
+/// a connection holding a read lock that needs the write lock, as when a new file is switched
+/// to WAL — SQLite answers `SQLITE_BUSY` at once instead; the step holds no lock once it has
+/// failed, so running it again is safe.
+fn retry_busy<T>(timeout: Duration, mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match step() {
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                // A little jitter so that processes that collided do not collide again.
+                let jitter = u64::from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos())
+                        % 1000,
+                );
+                std::thread::sleep(pause + Duration::from_micros(jitter));
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            r => return r,
+        }
+    }
+}
+
 /// A connection to one keystore file.
 pub struct SqliteStore {
     conn: Connection,
@@ -132,8 +168,12 @@ impl SqliteStore {
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
         conn.busy_timeout(busy_timeout)?;
-        // journal_mode returns a row; the others do not.
-        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        // journal_mode returns a row; the others do not. Switching a new file to WAL takes the
+        // write lock while holding a read lock, which SQLite refuses at once (no busy handler)
+        // when another process is doing the same: see `retry_busy`.
+        let mode: String = retry_busy(busy_timeout, || {
+            conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        })?;
         if !mode.eq_ignore_ascii_case("wal") {
             log::warn!("keystore {} is not in WAL mode ({mode})", path.display());
         }
@@ -749,6 +789,38 @@ mod tests {
         let t = s.token(0).unwrap().unwrap();
         s.insert(t.id, &obj("a", b"x", false)).unwrap();
         assert_eq!(s.find(t.id, &[(3, b"x".to_vec())], true).unwrap().len(), 1);
+    }
+
+    /// Regression: processes opening a keystore that did not exist yet, at the same moment, got
+    /// "database is locked" (`CKR_GENERAL_ERROR` from `C_Initialize`): switching the new file to
+    /// WAL upgrades a read lock to a write lock, where SQLite answers SQLITE_BUSY at once
+    /// instead of calling the busy handler. Connections of one process lock the file the same
+    /// way as processes do, so threads show it.
+    #[test]
+    fn a_new_store_opened_by_many_connections_at_once() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("store.db");
+            let start = std::sync::Barrier::new(12);
+            std::thread::scope(|scope| {
+                let opened: Vec<_> = (0..12)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            let mut s = SqliteStore::open(&p, Duration::from_secs(10))?;
+                            s.tokens().map(|_| ())
+                        })
+                    })
+                    .collect();
+                for o in opened {
+                    assert_eq!(o.join().unwrap(), Ok(()));
+                }
+            });
+            let mut s = SqliteStore::open(&p, Duration::from_secs(1)).unwrap();
+            let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+            assert_eq!(mode, "wal");
+            s.check_integrity().unwrap();
+        }
     }
 
     #[test]
