@@ -16,6 +16,10 @@ scripts/install-deps.sh
 step "format and lint"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The fuzz targets are a workspace of their own (built with coverage flags by scripts/fuzz.sh);
+# lint them here too, so that a change to an API they use fails early rather than at the end.
+cargo fmt --all --check --manifest-path fuzz/Cargo.toml
+cargo clippy --locked --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 
 step "licences, bans and sources (cargo deny)"
 scripts/deny.sh

@@ -168,7 +168,7 @@ pub fn template(data: &[u8]) {
     }
     // SAFETY: accepted, so `p` holds `n` attributes (the arena's array).
     let given = unsafe { std::slice::from_raw_parts(p, n as usize) };
-    for (a, (ty, v)) in given.iter().zip(&read) {
+    for (a, (ty, v)) in given.iter().zip(read.iter()) {
         assert_eq!(*ty, a.type_ as u64);
         if attr::def(*ty).map(|d| d.kind) == Some(Kind::AttrArray) {
             assert!(attr::dec_array(v).is_some(), "an accepted array re-reads");
