@@ -8,9 +8,10 @@ use crate::attr::AttrType;
 use crate::error::{Error, Result};
 use cryptoki_sys as ck;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The schema version this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 2;
@@ -93,6 +94,43 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// Up to `max` microseconds of jitter, so that processes that collided do not collide again.
+fn jitter(max: u32) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_micros(u64::from(nanos % max.max(1)))
+}
+
+thread_local! {
+    /// The busy timeout of the connection this thread is using, and when its current wait for
+    /// a lock began (`busy_wait` has no other way to know either).
+    static BUSY: Cell<(Duration, Option<Instant>)> = const { Cell::new((Duration::ZERO, None)) };
+}
+
+/// The busy handler of every connection: try again after a short pause until the connection's
+/// busy timeout has passed since this wait began, then give up (SQLITE_BUSY).
+///
+/// SQLite's own handler sleeps 1, 2, 5, 10, … 100 ms between tries, so a writer that has waited
+/// a while sleeps through the moments the lock is free and writers that arrive later take it
+/// first: with 8 module processes writing, the KMIP server's writes waited hundreds of
+/// milliseconds each. Here the pause stays between 0.25 and about 2.5 ms (growing a little with
+/// the tries, jittered), so the lock goes round the waiters instead.
+fn busy_wait(tries: i32) -> bool {
+    BUSY.with(|b| {
+        let (limit, began) = b.get();
+        let now = Instant::now();
+        let began = if tries == 0 { now } else { began.unwrap_or(now) };
+        b.set((limit, Some(began)));
+        if now.duration_since(began) >= limit {
+            return false;
+        }
+        let step = u64::try_from(tries.clamp(0, 8)).unwrap_or(0) * 200;
+        std::thread::sleep(Duration::from_micros(250 + step) + jitter(500));
+        true
+    })
+}
+
 /// Runs `step` again while SQLite answers busy, for up to `timeout`, with short growing pauses.
 ///
 /// The busy timeout covers every wait SQLite can make safely. Where waiting could deadlock —
@@ -100,19 +138,12 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 /// to WAL — SQLite answers `SQLITE_BUSY` at once instead; the step holds no lock once it has
 /// failed, so running it again is safe.
 fn retry_busy<T>(timeout: Duration, mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
-    let deadline = std::time::Instant::now() + timeout;
+    let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     loop {
         match step() {
-            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
-                // A little jitter so that processes that collided do not collide again.
-                let jitter = u64::from(
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.subsec_nanos())
-                        % 1000,
-                );
-                std::thread::sleep(pause + Duration::from_micros(jitter));
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(pause + jitter(1000));
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
             r => return r,
@@ -123,6 +154,8 @@ fn retry_busy<T>(timeout: Duration, mut step: impl FnMut() -> rusqlite::Result<T
 /// A connection to one keystore file.
 pub struct SqliteStore {
     conn: Connection,
+    /// How long one wait for a lock may last (see `busy_wait`).
+    busy_timeout: Duration,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -167,7 +200,8 @@ impl SqliteStore {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
-        conn.busy_timeout(busy_timeout)?;
+        BUSY.with(|b| b.set((busy_timeout, None)));
+        conn.busy_handler(Some(busy_wait))?;
         // journal_mode returns a row; the others do not. Switching a new file to WAL takes the
         // write lock while holding a read lock, which SQLite refuses at once (no busy handler)
         // when another process is doing the same: see `retry_busy`.
@@ -178,7 +212,7 @@ impl SqliteStore {
             log::warn!("keystore {} is not in WAL mode ({mode})", path.display());
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
-        let mut s = SqliteStore { conn };
+        let mut s = SqliteStore { conn, busy_timeout };
         s.migrate(path)?;
         Ok(s)
     }
@@ -187,19 +221,22 @@ impl SqliteStore {
     pub fn in_memory() -> Result<Self> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch("PRAGMA foreign_keys=ON;")?;
-        let mut s = SqliteStore { conn };
+        let mut s = SqliteStore {
+            conn,
+            busy_timeout: Duration::ZERO,
+        };
         s.migrate(Path::new(":memory:"))?;
         Ok(s)
     }
 
     fn migrate(&mut self, path: &Path) -> Result<()> {
         // The common case (current schema) needs no write lock: many processes start at once.
-        let current: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let current: i64 = self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if current == SCHEMA_VERSION {
             return Ok(());
         }
         let tx = self
-            .conn
+            .conn()
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         match v {
@@ -231,9 +268,15 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// The connection, with this thread's busy handler set to this store's timeout.
+    fn conn(&mut self) -> &mut Connection {
+        BUSY.with(|b| b.set((self.busy_timeout, None)));
+        &mut self.conn
+    }
+
     fn tx(&mut self) -> Result<rusqlite::Transaction<'_>> {
         Ok(self
-            .conn
+            .conn()
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
     }
 }
@@ -324,7 +367,7 @@ fn delete_object(tx: &Connection, token_id: i64, uid: &str) -> Result<bool> {
 impl Store for SqliteStore {
     fn tokens(&mut self) -> Result<Vec<TokenRecord>> {
         let mut st = self
-            .conn
+            .conn()
             .prepare_cached(&format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY slot_id"))?;
         let rows = st.query_map([], token_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -332,7 +375,7 @@ impl Store for SqliteStore {
 
     fn token(&mut self, slot_id: u64) -> Result<Option<TokenRecord>> {
         let mut st = self
-            .conn
+            .conn()
             .prepare_cached(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE slot_id=?1"))?;
         Ok(st.query_row([slot_id as i64], token_from_row).optional()?)
     }
@@ -482,7 +525,7 @@ impl Store for SqliteStore {
         // No ORDER BY: with it SQLite walks the token's objects instead of the attribute index
         // (CROSS JOIN keeps that order), which made a search linear in the token's size. The
         // matches are sorted here instead, oldest first.
-        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut st = self.conn().prepare_cached(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
             Ok((r.get::<_, i64>(2)?, r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
         })?;
@@ -521,7 +564,7 @@ impl Store for SqliteStore {
         }
         sql.push_str(&format!(" ORDER BY o.id DESC LIMIT ?{}", args.len() + 1));
         args.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
-        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut st = self.conn().prepare_cached(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
             Ok((r.get::<_, i64>(2)?, r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
         })?;
@@ -529,7 +572,7 @@ impl Store for SqliteStore {
     }
 
     fn load(&mut self, token_id: i64, uid: &str) -> Result<Option<StoredObject>> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn().transaction()?;
         let row: Option<(i64, bool, Option<Vec<u8>>)> = tx
             .prepare_cached("SELECT id, private, sealed FROM objects WHERE token_id=?1 AND uid=?2")?
             .query_row(params![token_id, uid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -597,7 +640,7 @@ impl Store for SqliteStore {
     }
 
     fn count(&mut self, token_id: i64) -> Result<(u64, u64)> {
-        let (public, private): (i64, i64) = self.conn.query_row(
+        let (public, private): (i64, i64) = self.conn().query_row(
             "SELECT COALESCE(SUM(private=0),0), COALESCE(SUM(private<>0),0) FROM objects WHERE token_id=?1",
             [token_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -607,13 +650,15 @@ impl Store for SqliteStore {
 
     fn data_version(&mut self) -> Result<i64> {
         Ok(self
-            .conn
+            .conn()
             .prepare_cached("PRAGMA data_version")?
             .query_row([], |r| r.get(0))?)
     }
 
     fn check_integrity(&mut self) -> Result<()> {
-        let r: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        let r: String = self
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if r != "ok" {
             log::error!("keystore integrity check failed: {r}");
             return Err(Error::DeviceError);
@@ -821,6 +866,47 @@ mod tests {
             assert_eq!(mode, "wal");
             s.check_integrity().unwrap();
         }
+    }
+
+    /// The busy handler waits for a lock that is released during the wait, and gives up once
+    /// its own connection's timeout has passed (not another connection's, on the same thread).
+    #[test]
+    fn a_writer_waits_for_the_lock_and_gives_up_at_its_own_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("store.db");
+        let mut holder = SqliteStore::open(&p, Duration::from_secs(5)).unwrap();
+        holder.create_token(&token(0)).unwrap();
+        let t = holder.token(0).unwrap().unwrap();
+        let (held, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let tx = holder.tx().unwrap();
+                held.wait();
+                release.wait();
+                tx.commit().unwrap();
+            });
+            held.wait();
+            // A short timeout, on a thread whose other connection has a long one: gives up.
+            let mut patient = SqliteStore::open(&p, Duration::from_secs(30)).unwrap();
+            let mut short = SqliteStore::open(&p, Duration::from_millis(20)).unwrap();
+            assert_eq!(
+                short.insert(t.id, &obj("a", b"x", false)).unwrap_err(),
+                Error::DeviceError
+            );
+            // A long timeout: released while it waits, so the write goes through.
+            let waiter = scope.spawn(move || patient.insert(t.id, &obj("b", b"y", false)));
+            std::thread::sleep(Duration::from_millis(30));
+            release.wait();
+            assert_eq!(waiter.join().unwrap(), Ok(()));
+        });
+        let mut s = SqliteStore::open(&p, Duration::from_secs(1)).unwrap();
+        let uids: Vec<String> = s
+            .find(t.id, &[], true)
+            .unwrap()
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect();
+        assert_eq!(uids, vec!["b".to_string()]);
     }
 
     #[test]
