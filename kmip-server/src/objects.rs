@@ -174,9 +174,13 @@ const VIEW: &[AttrType] = &[
     p11attr::CKA_SOFTHSM_KMIP_ATTRIBUTES,
 ];
 
+/// The `handle` of a [`Managed`] read by [`Ctx::view`]: the core never hands out 0.
+pub const NO_HANDLE: u64 = 0;
+
 /// A managed object as KMIP sees it.
 #[derive(Debug, Clone)]
 pub struct Managed {
+    /// Its handle in the server's session, or [`NO_HANDLE`] for a view read by a search.
     pub handle: u64,
     pub uid: String,
     pub object_type: ObjectType,
@@ -328,6 +332,19 @@ impl Ctx<'_> {
 
     pub fn load_handle(&self, h: u64) -> Result<Managed> {
         let vals = self.kmip.hsm.get_attributes(self.session, h, VIEW)?;
+        self.managed(h, &vals)
+    }
+
+    /// Reads object `uid` for a search, without giving it a handle (a search looks at every
+    /// object of the token, and a handle kept for each would grow the server's memory with the
+    /// store). The result's `handle` is [`NO_HANDLE`]: load the object again to use it.
+    pub fn view(&self, uid: &str) -> Result<Managed> {
+        let vals = self.kmip.hsm.token_object_attributes(self.session, uid, VIEW)?;
+        self.managed(NO_HANDLE, &vals)
+    }
+
+    /// The managed object whose `VIEW` attributes are `vals`.
+    fn managed(&self, h: u64, vals: &[AttrValue]) -> Result<Managed> {
         let get = |ty: AttrType| VIEW.iter().position(|t| *t == ty).and_then(|i| value(&vals[i]));
         let ulong = |ty| get(ty).and_then(p11attr::dec_ulong);
         let flag = |ty| get(ty).is_some_and(|v| v.first() == Some(&1));

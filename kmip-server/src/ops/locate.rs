@@ -115,8 +115,8 @@ pub fn locate(ctx: &mut Ctx<'_>, payload: &Ttlv) -> Result<Vec<Ttlv>> {
             .kmip
             .hsm
             .find_token_page(ctx.session, &template, cursor, LOCATE_PAGE)?;
-        for h in page {
-            let Ok(m) = ctx.load_handle(h) else { continue };
+        for uid in page {
+            let Ok(m) = ctx.view(&uid) else { continue };
             let destroyed = matches!(m.state(), State::DESTROYED | State::DESTROYED_COMPROMISED);
             let archived = m.first("Archive Date").is_some();
             let storage = if destroyed {

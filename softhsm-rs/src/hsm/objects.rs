@@ -41,6 +41,21 @@ pub fn valid_unique_id(uid: &str) -> bool {
         && uid.trim() == uid
 }
 
+/// `C_GetAttributeValue`'s answer for each of `types` of `obj` (`locked`: its sealed part could
+/// not be opened).
+fn attribute_values(obj: &Object, locked: bool, types: &[AttrType]) -> Vec<AttrValue> {
+    types
+        .iter()
+        .map(|ty| match obj.get(*ty) {
+            // The sealed part of a public object cannot be opened without a login.
+            None if locked && obj.is_sealed_type(*ty) && applies(obj, *ty) => AttrValue::Sensitive,
+            None => AttrValue::Invalid,
+            Some(_) if !obj.is_revealable(*ty) => AttrValue::Sensitive,
+            Some(v) => AttrValue::Value(v.to_vec()),
+        })
+        .collect()
+}
+
 pub(super) struct Loaded {
     pub obj: Object,
     pub at: ObjRef,
@@ -53,7 +68,7 @@ pub(super) struct Loaded {
 impl Hsm {
     /// Loads the object behind handle `h` as seen from a session on `slot`.
     pub(super) fn load(&self, slot: u64, h: u64) -> Result<Loaded> {
-        let (at, user_key, any_key) = {
+        let at = {
             let s = self.state();
             let at = s.handles.get(&h).cloned().ok_or(Error::ObjectHandleInvalid)?;
             match &at {
@@ -76,16 +91,34 @@ impl Hsm {
                 ObjRef::Token { slot: s2, .. } if *s2 != slot => return Err(Error::ObjectHandleInvalid),
                 ObjRef::Token { .. } => {}
             }
-            (at, s.user_key(slot), s.any_key(slot))
+            at
         };
         let ObjRef::Token { uid, .. } = &at else {
             return Err(Error::ObjectHandleInvalid);
         };
-        let t = self.token(slot)?;
-        let stored = self.store().load(t.id, uid)?;
-        let Some(stored) = stored else {
+        let Some((obj, locked)) = self.load_token_object(slot, uid)? else {
             self.state().forget_handle(h);
             return Err(Error::ObjectHandleInvalid);
+        };
+        Ok(Loaded {
+            obj,
+            at,
+            handle: h,
+            locked,
+        })
+    }
+
+    /// Loads token object `uid` of `slot` as seen from a session there, without a handle:
+    /// `None` when the store no longer holds it; whether its sealed part stayed shut (a public
+    /// object while nobody is logged in in this process).
+    fn load_token_object(&self, slot: u64, uid: &str) -> Result<Option<(Object, bool)>> {
+        let (user_key, any_key) = {
+            let s = self.state();
+            (s.user_key(slot), s.any_key(slot))
+        };
+        let t = self.token(slot)?;
+        let Some(stored) = self.store().load(t.id, uid)? else {
+            return Ok(None);
         };
         if stored.private && user_key.is_none() {
             return Err(Error::ObjectHandleInvalid);
@@ -100,12 +133,7 @@ impl Hsm {
             stored
         };
         let obj = self.open_stored(&t.uid, stored, any_key.as_ref())?;
-        Ok(Loaded {
-            obj,
-            at,
-            handle: h,
-            locked,
-        })
+        Ok(Some((obj, locked)))
     }
 
     fn open_stored(
@@ -406,19 +434,19 @@ impl Hsm {
     pub fn get_attributes(&self, h: u64, object: u64, types: &[AttrType]) -> Result<Vec<AttrValue>> {
         let (_, slot, _) = self.session(h)?;
         let loaded = self.load(slot, object)?;
-        let obj = loaded.obj;
-        Ok(types
-            .iter()
-            .map(|ty| match obj.get(*ty) {
-                // The sealed part of a public object cannot be opened without a login.
-                None if loaded.locked && obj.is_sealed_type(*ty) && applies(&obj, *ty) => {
-                    AttrValue::Sensitive
-                }
-                None => AttrValue::Invalid,
-                Some(_) if !obj.is_revealable(*ty) => AttrValue::Sensitive,
-                Some(v) => AttrValue::Value(v.to_vec()),
-            })
-            .collect())
+        Ok(attribute_values(&loaded.obj, loaded.locked, types))
+    }
+
+    /// [`Hsm::get_attributes`] of the token object with unique identifier `uid`, read without
+    /// giving it a handle: for the key manager's searches (KMIP Locate), which look at every
+    /// object of a token and would otherwise leave a handle behind for each of them.
+    /// `ObjectHandleInvalid` when the session cannot see such an object.
+    pub fn token_object_attributes(&self, h: u64, uid: &str, types: &[AttrType]) -> Result<Vec<AttrValue>> {
+        let (_, slot, _) = self.session(h)?;
+        let (obj, locked) = self
+            .load_token_object(slot, uid)?
+            .ok_or(Error::ObjectHandleInvalid)?;
+        Ok(attribute_values(&obj, locked, types))
     }
 
     /// `C_SetAttributeValue`.
@@ -489,15 +517,16 @@ impl Hsm {
 
     /// One page of the token objects (visible to the session) that match `raw`, newest first,
     /// for searches that page through a large token instead of holding every match (KMIP
-    /// Locate): at most `limit` handles with a row id below `before` (all when `None`), and
-    /// the cursor of the next page, `None` after the last.
+    /// Locate): the unique identifiers of at most `limit` objects with a row id below `before`
+    /// (all when `None`), and the cursor of the next page, `None` after the last. No handles
+    /// are made: read each with [`Hsm::token_object_attributes`].
     pub fn find_token_page(
         &self,
         h: u64,
         raw: &[(AttrType, Vec<u8>)],
         before: Option<i64>,
         limit: usize,
-    ) -> Result<(Vec<u64>, Option<i64>)> {
+    ) -> Result<(Vec<String>, Option<i64>)> {
         let (_, slot, _) = self.session(h)?;
         // As in `find_init`: an unknown type or a malformed value matches nothing.
         let Ok(t) = factory::normalize(raw) else {
@@ -520,12 +549,8 @@ impl Hsm {
         } else {
             rows.last().map(|(id, _, _)| *id)
         };
-        let mut s = self.state();
-        let handles = rows
-            .into_iter()
-            .map(|(_, uid, private)| s.handle_for(slot, &uid, private))
-            .collect();
-        Ok((handles, next))
+        let uids = rows.into_iter().map(|(_, uid, _)| uid).collect();
+        Ok((uids, next))
     }
 
     /// `C_FindObjects`.

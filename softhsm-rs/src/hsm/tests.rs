@@ -1252,3 +1252,48 @@ fn only_the_key_manager_chooses_unique_ids_and_encodes_wrapped_keys() {
         Error::KeyUnextractable
     );
 }
+
+/// A search by pages (KMIP Locate) reads every object of a token without leaving a handle
+/// behind for each, and sees exactly what a session may see: private objects only while the
+/// user is logged in.
+#[test]
+fn paged_search_reads_objects_without_making_handles() {
+    let (h, s) = ready();
+    let keys: Vec<u64> = (0..5).map(|_| aes_key(&h, s, true)).collect();
+    let uid_of = |k: u64| match &h.get_attributes(s, k, &[ck::CKA_UNIQUE_ID]).unwrap()[0] {
+        AttrValue::Value(v) => String::from_utf8(v.clone()).unwrap(),
+        other => panic!("no unique id: {other:?}"),
+    };
+    let mut want: Vec<String> = keys.iter().map(|k| uid_of(*k)).collect();
+    want.reverse(); // newest first
+    let handles_before = h.state().handles.len();
+    let (first, next) = h.find_token_page(s, &[], None, 3).unwrap();
+    let (rest, end) = h.find_token_page(s, &[], next, 3).unwrap();
+    assert_eq!(end, None);
+    assert_eq!([first, rest].concat(), want);
+    for uid in &want {
+        let v = h
+            .token_object_attributes(s, uid, &[ck::CKA_CLASS, ck::CKA_VALUE])
+            .unwrap();
+        assert_eq!(v[0], AttrValue::Value(enc_ulong(ck::CKO_SECRET_KEY)));
+        assert_eq!(
+            v[1],
+            AttrValue::Sensitive,
+            "the rules of C_GetAttributeValue hold"
+        );
+    }
+    assert_eq!(h.state().handles.len(), handles_before, "no handle was made");
+    assert_eq!(
+        h.token_object_attributes(s, "no-such-object", &[ck::CKA_CLASS])
+            .unwrap_err(),
+        Error::ObjectHandleInvalid
+    );
+    // Generated token keys are private: after logout neither the page nor a read shows them.
+    h.logout(s).unwrap();
+    assert_eq!(h.find_token_page(s, &[], None, 10).unwrap(), (vec![], None));
+    assert_eq!(
+        h.token_object_attributes(s, &want[0], &[ck::CKA_CLASS])
+            .unwrap_err(),
+        Error::ObjectHandleInvalid
+    );
+}
