@@ -8,6 +8,7 @@
 //! `SOFTHSM_LONG=1` makes the Locate store a million objects (CI: 10,000;
 //! `SOFTHSM_LOCATE_OBJECTS=n` sets any other count).
 
+use conformance_tests::harness::note;
 use conformance_tests::kmip_process::KmipProcess;
 use kmip_server::client::{client_config, ClientOptions, KmipClient};
 use kmip_server::message::request;
@@ -68,10 +69,10 @@ fn still_serves(srv: &KmipProcess) {
 
 fn assert_memory_bounded(srv: &KmipProcess, after: &str) {
     let m = srv.memory();
-    println!(
+    note(&format!(
         "after {after}: server VmRSS {} KiB, VmHWM {} KiB (bound {PEAK_BOUND_KIB} KiB)",
         m.rss_kib, m.peak_kib
-    );
+    ));
     assert!(
         m.peak_kib < PEAK_BOUND_KIB,
         "after {after}: peak {} KiB",
@@ -108,10 +109,10 @@ fn oversized_requests_are_refused_with_server_limit_exceeded() {
     let srv = KmipProcess::start(dir.path(), &config(dir.path(), ""));
     still_serves(&srv);
     let start = srv.memory();
-    println!(
+    note(&format!(
         "fresh server: VmRSS {} KiB, VmHWM {} KiB",
         start.rss_kib, start.peak_kib
-    );
+    ));
 
     // 100,000 Batch Items (3.2 MB, under max_message_size): counted from their headers and
     // refused before anything is decoded, on the same connection that stays usable.
@@ -120,11 +121,11 @@ fn oversized_requests_are_refused_with_server_limit_exceeded() {
     let t = Instant::now();
     let answer = c.send_raw(&batch).expect("answered, not closed");
     let (reason, msg) = failure_of(&answer).expect("refused");
-    println!(
+    note(&format!(
         "100,000 batch items ({} bytes): reason 0x{reason:X} in {:?}: {msg}",
         batch.len(),
         t.elapsed()
-    );
+    ));
     assert_eq!(reason, ResultReason::SERVER_LIMIT_EXCEEDED.0);
     assert!(msg.contains("kmip.max_batch_items"), "{msg}");
     // A KMIP 1.4 client gets the 1.x reason for the same refusal.
@@ -140,10 +141,10 @@ fn oversized_requests_are_refused_with_server_limit_exceeded() {
     // Nesting 10,000 deep: the decoder stops at kmip.max_nesting_depth, no stack overflow.
     let deep = nested_request(10_000);
     let (reason, msg) = failure_of(&c.send_raw(&deep).expect("answered")).expect("refused");
-    println!(
+    note(&format!(
         "nesting 10,000 deep ({} bytes): reason 0x{reason:X}: {msg}",
         deep.len()
-    );
+    ));
     assert_eq!(reason, ResultReason::SERVER_LIMIT_EXCEEDED.0);
     assert!(msg.contains("kmip.max_nesting_depth"), "{msg}");
     still_serves(&srv);
@@ -154,10 +155,10 @@ fn oversized_requests_are_refused_with_server_limit_exceeded() {
         .collect();
     let many = encode(V21, vec![(Operation::LOCATE, filters)]);
     let (reason, msg) = failure_of(&c.send_raw(&many).expect("answered")).expect("refused");
-    println!(
+    note(&format!(
         "150,000 items in one request ({} bytes): reason 0x{reason:X}: {msg}",
         many.len()
-    );
+    ));
     assert_eq!(reason, ResultReason::SERVER_LIMIT_EXCEEDED.0);
     assert!(msg.contains("kmip.max_message_items"), "{msg}");
     still_serves(&srv);
@@ -206,7 +207,7 @@ fn silent_and_half_handshaken_connections_are_closed_while_others_are_served() {
         let t = closed_within(s, Duration::from_secs(15)).expect("closed by the server");
         slowest = slowest.max(t);
     }
-    println!("200 silent / half-handshaken connections closed; the last after {slowest:?} (handshake_timeout_secs = 2)");
+    note(&format!("200 silent / half-handshaken connections closed; the last after {slowest:?} (handshake_timeout_secs = 2)"));
     still_serves(&srv);
     assert_memory_bounded(&srv, "200 silent connections");
 }
@@ -235,7 +236,9 @@ fn a_thousand_connections_at_once_and_the_next_is_refused() {
     const N: usize = 1_000;
     let limit = raise_own_fd_limit(N as u64 + 200);
     if limit < N as u64 + 100 {
-        println!("SKIPPED: 1,000 connections at once: this process may open only {limit} files");
+        note(&format!(
+            "SKIPPED: 1,000 connections at once: this process may open only {limit} files"
+        ));
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -253,17 +256,20 @@ fn a_thousand_connections_at_once_and_the_next_is_refused() {
         assert_eq!(failure_of(&answer), None);
         clients.push(c);
     }
-    println!("{N} TLS connections open and served in {:?}", t.elapsed());
+    note(&format!(
+        "{N} TLS connections open and served in {:?}",
+        t.elapsed()
+    ));
     // The 1,001st is accepted and closed at once: its handshake fails, quickly.
     let t = Instant::now();
     let next = KmipClient::connect_configured(srv.addr, tls.clone(), &opts)
         .and_then(|mut c| c.send_raw(&discover()));
     let refused_in = t.elapsed();
-    println!(
+    note(&format!(
         "connection {}: {:?} after {refused_in:?}",
         N + 1,
         next.as_ref().map(|_| "answered").map_err(|e| e.to_string())
-    );
+    ));
     assert!(
         next.is_err(),
         "the connection over kmip.max_connections is refused"
@@ -385,7 +391,7 @@ fn locate_over_many_objects_is_capped_and_paged() {
     srv.stop();
     let t = Instant::now();
     fill_store(&dir.path().join("store.db"), n);
-    println!("{n} objects in the store after {:?}", t.elapsed());
+    note(&format!("{n} objects in the store after {:?}", t.elapsed()));
 
     let srv = KmipProcess::start(dir.path(), &conf);
     let before = srv.memory();
@@ -404,12 +410,12 @@ fn locate_over_many_objects_is_capped_and_paged() {
     );
     let (ids, total) = located(&c.send_raw(&all).expect("answered"));
     let after = srv.memory();
-    println!(
+    note(&format!(
         "Locate over {n} objects: {ids} identifiers, Located Items {total:?}, {:?}; server VmHWM {} -> {} KiB",
         t.elapsed(),
         before.peak_kib,
         after.peak_kib
-    );
+    ));
     assert_eq!(ids, 5_000);
     assert_eq!(total, Some(n as i32));
     // Maximum Items above the cap is cut to it; below, it is honoured.

@@ -27,7 +27,13 @@ use softhsm::config::{Config, Kdf};
 use softhsm::error::Error;
 use softhsm::hsm::Hsm;
 use softhsm::store::sqlite::SqliteStore;
+use std::io::Write as _;
 use std::time::Instant;
+
+/// A line on the real stderr, past the test harness' capture, so the figures show in CI logs.
+fn note(msg: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{msg}");
+}
 
 /// |z| at or above this is a measured difference (a two-sided p below 6e-7 under no difference;
 /// dudect treats 4.5 as "probably leaking").
@@ -240,7 +246,7 @@ fn check_kdf(kdf: Kdf) {
     let first = measure(&h, s, rounds, &mut rng);
     let zs = pair_zs(&first);
     let med: Vec<f64> = first.iter().map(|v| median(v)).collect();
-    println!(
+    note(&format!(
         "pin_timing {kdf:?}: {rounds} logins per kind; median µs: {}",
         KINDS
             .iter()
@@ -248,16 +254,16 @@ fn check_kdf(kdf: Kdf) {
             .map(|(k, m)| format!("{k} {:.1}", m / 1000.0))
             .collect::<Vec<_>>()
             .join(", ")
-    );
+    ));
     for ((a, b), z) in &zs {
         let r = resolution(&first[*a], &first[*b]);
-        println!(
+        note(&format!(
             "pin_timing {kdf:?}: {} vs {}: z = {z:+.2}; a difference of {:.2} µs ({:.2} % of a login) would give |z| = {Z_LEAK}",
             KINDS[*a],
             KINDS[*b],
             r / 1000.0,
             100.0 * r / med[*a]
-        );
+        ));
         // The test has the power to see the leak that matters: a wrong PIN answered without
         // the full KDF would differ by a large part of a login.
         assert!(
@@ -266,26 +272,26 @@ fn check_kdf(kdf: Kdf) {
             r / 1000.0
         );
     }
-    println!(
+    note(&format!(
         "pin_timing {kdf:?}: another prefix vs random (the guess's own shape, not asserted): z = {:+.2}",
         mann_whitney_z(&first[1], &first[3])
-    );
+    ));
     let flagged: Vec<_> = zs.iter().filter(|(_, z)| z.abs() >= Z_LEAK).collect();
     if flagged.is_empty() {
         return;
     }
     // Confirm on a fresh measurement: a real leak shows again, with the same sign.
-    println!(
+    note(&format!(
         "pin_timing {kdf:?}: {} pair(s) at |z| >= {Z_LEAK}; measuring again",
         flagged.len()
-    );
+    ));
     let again = pair_zs(&measure(&h, s, rounds, &mut rng));
     for ((a, b), z1) in flagged {
         let (_, z2) = again.iter().find(|(p, _)| p == &(*a, *b)).unwrap();
-        println!(
+        note(&format!(
             "pin_timing {kdf:?}: {} vs {}: z = {z2:+.2} on the second measurement",
             KINDS[*a], KINDS[*b]
-        );
+        ));
         assert!(
             z2.abs() < Z_LEAK || z1.signum() != z2.signum(),
             "{kdf:?}: {} vs {}: a wrong PIN's time depends on the PIN (z = {z1:+.2}, then {z2:+.2})",

@@ -150,11 +150,11 @@ fn check_race(reports: &[Report], tries_left: usize, shift: u32, what: &str) {
     let incorrect: usize = reports.iter().map(|r| r.incorrect).sum();
     let locked: usize = reports.iter().map(|r| r.locked).sum();
     let lines: Vec<&str> = reports.iter().map(|r| r.line.as_str()).collect();
-    println!(
+    note(&format!(
         "brute_force: {what}: {GUESSERS} processes, {} guesses, limit {MAX_PIN_FAILURES}, {tries_left} left: \
          {incorrect} CKR_PIN_INCORRECT, {locked} CKR_PIN_LOCKED",
         incorrect + locked
-    );
+    ));
     assert_eq!(
         incorrect,
         tries_left,

@@ -7,6 +7,7 @@
 
 use conformance_tests::durability::{data_value, ecb_of_zero_block, key_bytes, split_version, Dumped};
 use conformance_tests::harness::module_path;
+pub use conformance_tests::harness::note;
 use conformance_tests::kmip_process::KmipProcess;
 use kmip_server::ttlv::enums::{CryptographicAlgorithm, ObjectType};
 use kmip_server::ttlv::{Tag, Ttlv, Value};
@@ -35,7 +36,7 @@ pub fn seed(var: &str, what: &str) -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(conformance_tests::durability::clock_seed);
-    println!("{what}: seed {seed} (replay with {var}={seed})");
+    note(&format!("{what}: seed {seed} (replay with {var}={seed})"));
     seed
 }
 
@@ -54,7 +55,7 @@ impl Env {
             .tempdir()
             .expect("a temporary directory");
         if std::env::var_os("P11_KEEP_TMP").is_some() {
-            println!("keystore directory kept: {}", dir.path().display());
+            note(&format!("keystore directory kept: {}", dir.path().display()));
             dir.disable_cleanup(true);
         }
         let env = Env { dir };

@@ -391,15 +391,15 @@ fn crash_consistency() {
         let out = round(&env, &mut model, r, &mut rng);
         acked += out.acked;
         lost += out.lost;
-        println!(
+        note(&format!(
             "round {r}: {} acknowledged writes, {} objects in the store, {} lost",
             out.acked, out.objects, out.lost
-        );
+        ));
     }
     stores += 1;
-    println!(
+    note(&format!(
         "crash consistency: {rounds} rounds on {stores} stores, {acked} acknowledged writes, {lost} lost ({:.0} s)",
         started.elapsed().as_secs_f64()
-    );
+    ));
     assert_eq!(lost, 0);
 }

@@ -277,7 +277,7 @@ fn many_processes_at_once() {
     drop(conn);
     drop(server);
     env.check_integrity();
-    println!(
+    note(&format!(
         "many processes: {P11_PROCESSES} module processes and {KMIP_CONNECTIONS} KMIP connections for {seconds} s: \
          {} operations through the module ({}), {} through KMIP ({}); {expected} objects left, \
          all readable through both doors; 0 failed",
@@ -285,7 +285,7 @@ fn many_processes_at_once() {
         p11.kinds(),
         kmip_tally.ops(),
         kmip_tally.kinds()
-    );
+    ));
 }
 
 /// Many processes open a keystore that does not exist yet at the same moment (schema set-up,
@@ -314,5 +314,5 @@ fn a_new_keystore_opened_by_many_processes_at_once() {
         drop(server);
         env.check_integrity();
     }
-    println!("new keystore: {tries} times {processes} processes and the server opened it at once; {opened} opens, 0 failed");
+    note(&format!("new keystore: {tries} times {processes} processes and the server opened it at once; {opened} opens, 0 failed"));
 }
