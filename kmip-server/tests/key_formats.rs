@@ -273,8 +273,8 @@ fn ec_public_keys_round_trip_and_a_point_off_the_curve_is_refused() {
 #[test]
 fn create_key_pair_on_a_recommended_curve_gives_keys_every_format_reads() {
     let e = env();
-    let attrs = Ttlv::structure(
-        Tag::COMMON_ATTRIBUTES,
+    let (private, public) = create_key_pair(
+        &e,
         vec![
             Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, Alg::EC.0),
             Ttlv::structure(
@@ -285,31 +285,10 @@ fn create_key_pair_on_a_recommended_curve_gives_keys_every_format_reads() {
                 )],
             ),
         ],
+        vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 1)],
+        vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 2)],
     );
-    let p = ok(&one(
-        &e,
-        V2_1,
-        Operation::CREATE_KEY_PAIR,
-        vec![
-            attrs,
-            Ttlv::structure(
-                Tag::PRIVATE_KEY_ATTRIBUTES,
-                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 1)],
-            ),
-            Ttlv::structure(
-                Tag::PUBLIC_KEY_ATTRIBUTES,
-                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 2)],
-            ),
-        ],
-    ));
-    let private = p
-        .find(Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER)
-        .and_then(Ttlv::as_text)
-        .unwrap();
-    let public = p
-        .find(Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER)
-        .and_then(Ttlv::as_text)
-        .unwrap();
+    let (private, public) = (private.as_str(), public.as_str());
     let der = bytes(&get_material(&e, private, Kft::EC_PRIVATE_KEY));
     let k = EcdsaKeyPair::from_private_key_der(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &der).unwrap();
     let t = get_material(&e, public, Kft::TRANSPARENT_EC_PUBLIC_KEY);
@@ -520,37 +499,16 @@ fn certificate_attributes_are_what_the_certificate_says() {
 #[test]
 fn pkcs1_signatures_over_digested_data_equal_those_over_data() {
     let e = env();
-    let attrs = Ttlv::structure(
-        Tag::COMMON_ATTRIBUTES,
+    let (private, public) = create_key_pair(
+        &e,
         vec![
             Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, Alg::RSA.0),
             Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 2048),
         ],
+        vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 1)],
+        vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 2)],
     );
-    let p = ok(&one(
-        &e,
-        V2_1,
-        Operation::CREATE_KEY_PAIR,
-        vec![
-            attrs,
-            Ttlv::structure(
-                Tag::PRIVATE_KEY_ATTRIBUTES,
-                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 1)],
-            ),
-            Ttlv::structure(
-                Tag::PUBLIC_KEY_ATTRIBUTES,
-                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 2)],
-            ),
-        ],
-    ));
-    let private = p
-        .find(Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER)
-        .and_then(Ttlv::as_text)
-        .unwrap();
-    let public = p
-        .find(Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER)
-        .and_then(Ttlv::as_text)
-        .unwrap();
+    let (private, public) = (private.as_str(), public.as_str());
     activate(&e, private);
     activate(&e, public);
     let msg = b"a message hashed by the client".to_vec();

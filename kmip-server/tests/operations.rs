@@ -949,34 +949,19 @@ fn derivation_needs_an_active_base_with_the_derive_key_usage() {
 fn re_key_key_pair_moves_names_and_links_both_halves_both_ways() {
     let e = env();
     let ec = |name: &str| Ttlv::new(Tag::NAME, name_value(name));
-    let r = one(
+    let (old_priv, old_pub) = create_key_pair(
         &e,
-        V21,
-        Operation::CREATE_KEY_PAIR,
         vec![
+            Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::EC.0),
             Ttlv::structure(
-                Tag::COMMON_ATTRIBUTES,
-                vec![
-                    Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::EC.0),
-                    Ttlv::structure(
-                        Tag::CRYPTOGRAPHIC_DOMAIN_PARAMETERS,
-                        vec![Ttlv::enumeration(Tag::RECOMMENDED_CURVE, 0x0A)], // P-384
-                    ),
-                    Ttlv::new(Tag::ACTIVATION_DATE, Value::DateTime(1_000_000)),
-                ],
+                Tag::CRYPTOGRAPHIC_DOMAIN_PARAMETERS,
+                vec![Ttlv::enumeration(Tag::RECOMMENDED_CURVE, 0x0A)], // P-384
             ),
-            Ttlv::structure(
-                Tag::PRIVATE_KEY_ATTRIBUTES,
-                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x1), ec("pair-private")],
-            ),
-            Ttlv::structure(
-                Tag::PUBLIC_KEY_ATTRIBUTES,
-                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x2), ec("pair-public")],
-            ),
+            Ttlv::new(Tag::ACTIVATION_DATE, Value::DateTime(1_000_000)),
         ],
+        vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x1), ec("pair-private")],
+        vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x2), ec("pair-public")],
     );
-    let old_priv = uid_of(&r, Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER);
-    let old_pub = uid_of(&r, Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER);
     let r = one(
         &e,
         V21,

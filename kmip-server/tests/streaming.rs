@@ -68,33 +68,15 @@ fn register_key(e: &Env, alg: CryptographicAlgorithm, material: &[u8], mask: i32
 }
 
 fn rsa_pair(e: &Env) -> (String, String) {
-    let common = Ttlv::structure(
-        Tag::COMMON_ATTRIBUTES,
+    create_key_pair(
+        e,
         vec![
             Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::RSA.0),
             Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 2048),
             Ttlv::date(Tag::ACTIVATION_DATE, 1),
         ],
-    );
-    let r = call(
-        e,
-        Operation::CREATE_KEY_PAIR,
-        vec![
-            common,
-            Ttlv::structure(
-                Tag::PRIVATE_KEY_ATTRIBUTES,
-                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x1)],
-            ),
-            Ttlv::structure(
-                Tag::PUBLIC_KEY_ATTRIBUTES,
-                vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x2)],
-            ),
-        ],
-    );
-    let p = ok(&r);
-    (
-        text(&p, Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER),
-        text(&p, Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER),
+        vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x1)],
+        vec![Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x2)],
     )
 }
 

@@ -86,3 +86,33 @@ pub fn failed(item: &Ttlv) -> ResultReason {
 pub fn uid(u: &str) -> Ttlv {
     Ttlv::text(Tag::UNIQUE_IDENTIFIER, u)
 }
+
+/// Create Key Pair at KMIP 2.1 with `common` (Common Attributes) and each half's own attributes;
+/// the identifiers of the (private, public) keys made.
+pub fn create_key_pair(
+    e: &Env,
+    common: Vec<Ttlv>,
+    private: Vec<Ttlv>,
+    public: Vec<Ttlv>,
+) -> (String, String) {
+    let p = ok(&one(
+        e,
+        Version::new(2, 1),
+        Operation::CREATE_KEY_PAIR,
+        vec![
+            Ttlv::structure(Tag::COMMON_ATTRIBUTES, common),
+            Ttlv::structure(Tag::PRIVATE_KEY_ATTRIBUTES, private),
+            Ttlv::structure(Tag::PUBLIC_KEY_ATTRIBUTES, public),
+        ],
+    ));
+    let text = |tag| {
+        p.find(tag)
+            .and_then(Ttlv::as_text)
+            .expect("an identifier")
+            .to_string()
+    };
+    (
+        text(Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER),
+        text(Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER),
+    )
+}
