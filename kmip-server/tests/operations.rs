@@ -761,14 +761,7 @@ fn derive(e: &Env, bases: &[&str], method: u32, params: Vec<Ttlv>, bits: i32) ->
     p.extend(bases.iter().map(|b| uid(b)));
     p.push(Ttlv::enumeration(Tag::DERIVATION_METHOD, method));
     p.push(Ttlv::structure(Tag::DERIVATION_PARAMETERS, params));
-    p.push(Ttlv::structure(
-        Tag::ATTRIBUTES,
-        vec![
-            Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
-            Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, bits),
-            Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x4 | 0x8),
-        ],
-    ));
+    p.push(aes_attributes(bits, 0x4 | 0x8));
     one(e, V21, Operation::DERIVE_KEY, p)
 }
 
@@ -905,22 +898,7 @@ fn derivation_needs_an_active_base_with_the_derive_key_usage() {
         "a Secret Data without Derive Key usage is no password"
     );
     // Pre-Active (created, never activated) with the right usage: still refused.
-    let r = one(
-        &e,
-        V21,
-        Operation::CREATE,
-        vec![
-            Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
-            Ttlv::structure(
-                Tag::ATTRIBUTES,
-                vec![
-                    Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
-                    Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 128),
-                    Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, DERIVE_USAGE),
-                ],
-            ),
-        ],
-    );
+    let r = one(&e, V21, Operation::CREATE, aes_create_payload(128, DERIVE_USAGE));
     let pre_active = uid_of(&r, Tag::UNIQUE_IDENTIFIER);
     assert_eq!(
         failed(&derive(&e, &[&pre_active], 2, sha256(), 128)),

@@ -427,20 +427,7 @@ fn undo_removes_objects_made_earlier_in_the_batch_and_restores_state() {
     let e = env();
     let existing = register_key(&e, CryptographicAlgorithm::AES, &[0x33; 16], 0x4);
     let before = locate_all(&e);
-    let create = (
-        Operation::CREATE,
-        vec![
-            Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
-            Ttlv::structure(
-                Tag::ATTRIBUTES,
-                vec![
-                    Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
-                    Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 128),
-                    Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x4),
-                ],
-            ),
-        ],
-    );
+    let create = (Operation::CREATE, aes_create_payload(128, 0x4));
     let msg = request(
         V,
         vec![

@@ -10,7 +10,7 @@ use kmip_server::local::scratch_keystore;
 use kmip_server::message::request;
 use kmip_server::ops::stream::StreamLimits;
 use kmip_server::ttlv::binary;
-use kmip_server::ttlv::enums::{Operation, ResultReason, ResultStatus};
+use kmip_server::ttlv::enums::{CryptographicAlgorithm, ObjectType, Operation, ResultReason, ResultStatus};
 use kmip_server::ttlv::{Tag, Ttlv};
 use kmip_server::version::Version;
 
@@ -115,4 +115,24 @@ pub fn create_key_pair(
         text(Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER),
         text(Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER),
     )
+}
+
+/// The KMIP 2.x Attributes of an AES key of `bits` with usage `mask`.
+pub fn aes_attributes(bits: i32, mask: i32) -> Ttlv {
+    Ttlv::structure(
+        Tag::ATTRIBUTES,
+        vec![
+            Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
+            Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, bits),
+            Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, mask),
+        ],
+    )
+}
+
+/// The payload of a KMIP 2.x Create of an AES key of `bits` with usage `mask`.
+pub fn aes_create_payload(bits: i32, mask: i32) -> Vec<Ttlv> {
+    vec![
+        Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
+        aes_attributes(bits, mask),
+    ]
 }
