@@ -7,7 +7,7 @@
 
 use kmip_server::client::KmipClient;
 use kmip_server::message::request;
-use kmip_server::ttlv::enums::{Operation, ResultReason, ResultStatus};
+use kmip_server::ttlv::enums::{CryptographicAlgorithm, ObjectType, Operation, ResultReason, ResultStatus};
 use kmip_server::ttlv::{binary, Tag, Ttlv};
 use kmip_server::version::Version;
 use std::io::{self, BufRead, BufReader, Write};
@@ -209,4 +209,19 @@ pub fn call(
             item.find(Tag::RESULT_REASON).and_then(Ttlv::as_enum).unwrap_or(0),
         )))
     }
+}
+
+/// The payload of a KMIP 2.x Create of an AES key of `bits` with usage `mask`, plus `extra`
+/// attributes (a Name, Sensitive, …).
+pub fn aes_create_payload(bits: i32, mask: i32, extra: Vec<Ttlv>) -> Vec<Ttlv> {
+    let mut attrs = vec![
+        Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
+        Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, bits),
+        Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, mask),
+    ];
+    attrs.extend(extra);
+    vec![
+        Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
+        Ttlv::structure(Tag::ATTRIBUTES, attrs),
+    ]
 }

@@ -9,11 +9,11 @@
 //! `SOFTHSM_LOCATE_OBJECTS=n` sets any other count).
 
 use conformance_tests::harness::note;
-use conformance_tests::kmip_process::KmipProcess;
+use conformance_tests::kmip_process::{aes_create_payload, KmipProcess};
 use kmip_server::client::{client_config, ClientOptions, KmipClient};
 use kmip_server::message::request;
 use kmip_server::ttlv::binary::{self, Limits};
-use kmip_server::ttlv::enums::{CryptographicAlgorithm, ObjectType, Operation, ResultReason};
+use kmip_server::ttlv::enums::{ObjectType, Operation, ResultReason};
 use kmip_server::ttlv::{Tag, Ttlv};
 use kmip_server::version::Version;
 use softhsm::store::{Store, Write};
@@ -372,20 +372,7 @@ fn locate_over_many_objects_is_capped_and_paged() {
     let srv = KmipProcess::start(dir.path(), &conf);
     let create = encode(
         V21,
-        vec![(
-            Operation::CREATE,
-            vec![
-                Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
-                Ttlv::structure(
-                    Tag::ATTRIBUTES,
-                    vec![
-                        Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::AES.0),
-                        Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 256),
-                        Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x4 | 0x8),
-                    ],
-                ),
-            ],
-        )],
+        vec![(Operation::CREATE, aes_create_payload(256, 0x4 | 0x8, vec![]))],
     );
     assert_eq!(failure_of(&srv.connect().send_raw(&create).unwrap()), None);
     srv.stop();

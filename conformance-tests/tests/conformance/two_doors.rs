@@ -3,12 +3,12 @@
 //! KMIP lifecycle governs both. softhsm-rs only.
 
 use crate::util::*;
-use conformance_tests::kmip_process::{call, KmipProcess};
+use conformance_tests::kmip_process::{aes_create_payload, call, KmipProcess};
 use cryptoki::error::RvError;
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectClass};
 use cryptoki::session::Session;
-use kmip_server::ttlv::enums::{CryptographicAlgorithm as Alg, ObjectType, Operation, ResultReason};
+use kmip_server::ttlv::enums::{CryptographicAlgorithm as Alg, Operation, ResultReason};
 use kmip_server::ttlv::{Tag, Ttlv, Value};
 use kmip_server::version::Version;
 
@@ -55,18 +55,7 @@ impl Door {
         let p = self
             .call(
                 Operation::CREATE,
-                vec![
-                    Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
-                    Ttlv::structure(
-                        Tag::ATTRIBUTES,
-                        vec![
-                            Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, Alg::AES.0),
-                            Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 256),
-                            Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, 0x4 | 0x8),
-                            name_attr(name),
-                        ],
-                    ),
-                ],
+                aes_create_payload(256, 0x4 | 0x8, vec![name_attr(name)]),
             )
             .expect("Create");
         Self::uid_of(&p, Tag::UNIQUE_IDENTIFIER)

@@ -3,7 +3,7 @@
 //! Key and requests that fail; every Result Message it sends back is kept as an error string.
 
 use super::*;
-use conformance_tests::kmip_process::{one_item, KmipProcess};
+use conformance_tests::kmip_process::{aes_create_payload, one_item, KmipProcess};
 use kmip_server::client::KmipClient;
 use kmip_server::ttlv::enums::{
     BlockCipherMode, CryptographicAlgorithm as Alg, KeyFormatType, ObjectType, Operation, ResultStatus,
@@ -184,17 +184,7 @@ impl Door<'_> {
         // Created by the server, read back, used, wrapped.
         let created = self.uid(
             Operation::CREATE,
-            vec![
-                Ttlv::enumeration(Tag::OBJECT_TYPE, ObjectType::SYMMETRIC_KEY.0),
-                Ttlv::structure(
-                    Tag::ATTRIBUTES,
-                    vec![
-                        Ttlv::enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, Alg::AES.0),
-                        Ttlv::int(Tag::CRYPTOGRAPHIC_LENGTH, 256),
-                        Ttlv::int(Tag::CRYPTOGRAPHIC_USAGE_MASK, ENCRYPT_DECRYPT),
-                    ],
-                ),
-            ],
+            aes_create_payload(256, ENCRYPT_DECRYPT, vec![]),
         );
         self.ok(Operation::ACTIVATE, vec![uid(&created)]);
         let v = self.get_clear(&created, None);
