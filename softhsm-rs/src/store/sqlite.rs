@@ -151,6 +151,26 @@ fn retry_busy<T>(timeout: Duration, mut step: impl FnMut() -> rusqlite::Result<T
     }
 }
 
+/// Appends to a search over objects `o` one `EXISTS` term per template entry (the object has
+/// that attribute with that value, looked up by the attributes' primary key), with its
+/// parameters numbered after those already in `args`.
+fn and_has_attributes<'a>(
+    sql: &mut String,
+    args: &mut Vec<rusqlite::types::Value>,
+    entries: impl Iterator<Item = &'a (AttrType, Vec<u8>)>,
+) {
+    for (ty, v) in entries {
+        let n = args.len();
+        sql.push_str(&format!(
+            " AND EXISTS(SELECT 1 FROM attributes a WHERE a.object_id=o.id AND a.type=?{} AND a.value=?{})",
+            n + 1,
+            n + 2
+        ));
+        args.push((*ty as i64).into());
+        args.push(v.clone().into());
+    }
+}
+
 /// A connection to one keystore file.
 pub struct SqliteStore {
     conn: Connection,
@@ -512,16 +532,8 @@ impl Store for SqliteStore {
                 )
             }
         };
-        for (_, (ty, v)) in template.iter().enumerate().filter(|(i, _)| Some(*i) != drive) {
-            let n = args.len();
-            sql.push_str(&format!(
-                " AND EXISTS(SELECT 1 FROM attributes a WHERE a.object_id=o.id AND a.type=?{} AND a.value=?{})",
-                n + 1,
-                n + 2
-            ));
-            args.push((*ty as i64).into());
-            args.push(v.clone().into());
-        }
+        let rest = template.iter().enumerate().filter(|(i, _)| Some(*i) != drive);
+        and_has_attributes(&mut sql, &mut args, rest.map(|(_, entry)| entry));
         // No ORDER BY: with it SQLite walks the token's objects instead of the attribute index
         // (CROSS JOIN keeps that order), which made a search linear in the token's size. The
         // matches are sorted here instead, oldest first.
@@ -552,16 +564,7 @@ impl Store for SqliteStore {
         let mut args: Vec<rusqlite::types::Value> = vec![token_id.into(), before.unwrap_or(i64::MAX).into()];
         let mut sql =
             format!("SELECT o.uid, o.private, o.id FROM objects o WHERE o.token_id=?1 AND o.id<?2{private}");
-        for (ty, v) in template {
-            let n = args.len();
-            sql.push_str(&format!(
-                " AND EXISTS(SELECT 1 FROM attributes a WHERE a.object_id=o.id AND a.type=?{} AND a.value=?{})",
-                n + 1,
-                n + 2
-            ));
-            args.push((*ty as i64).into());
-            args.push(v.clone().into());
-        }
+        and_has_attributes(&mut sql, &mut args, template.iter());
         sql.push_str(&format!(" ORDER BY o.id DESC LIMIT ?{}", args.len() + 1));
         args.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
         let mut st = self.conn().prepare_cached(&sql)?;
