@@ -56,6 +56,15 @@ fn attribute_values(obj: &Object, locked: bool, types: &[AttrType]) -> Vec<AttrV
         .collect()
 }
 
+/// What a load must open of an object's sealed part.
+#[derive(Clone, Copy)]
+enum Open<'a> {
+    /// All of it (the object is used, changed or written back).
+    All,
+    /// Only if one of these attributes is in it (the object is only read).
+    For(&'a [AttrType]),
+}
+
 pub(super) struct Loaded {
     pub obj: Object,
     pub at: ObjRef,
@@ -66,8 +75,14 @@ pub(super) struct Loaded {
 }
 
 impl Hsm {
-    /// Loads the object behind handle `h` as seen from a session on `slot`.
+    /// Loads the object behind handle `h` as seen from a session on `slot`, sealed part
+    /// included.
     pub(super) fn load(&self, slot: u64, h: u64) -> Result<Loaded> {
+        self.load_as(slot, h, Open::All)
+    }
+
+    /// [`Hsm::load`], opening the sealed part only when `open` needs it.
+    fn load_as(&self, slot: u64, h: u64, open: Open<'_>) -> Result<Loaded> {
         let at = {
             let s = self.state();
             let at = s.handles.get(&h).cloned().ok_or(Error::ObjectHandleInvalid)?;
@@ -96,7 +111,7 @@ impl Hsm {
         let ObjRef::Token { uid, .. } = &at else {
             return Err(Error::ObjectHandleInvalid);
         };
-        let Some((obj, locked)) = self.load_token_object(slot, uid)? else {
+        let Some((obj, locked)) = self.load_token_object(slot, uid, open)? else {
             self.state().forget_handle(h);
             return Err(Error::ObjectHandleInvalid);
         };
@@ -111,7 +126,7 @@ impl Hsm {
     /// Loads token object `uid` of `slot` as seen from a session there, without a handle:
     /// `None` when the store no longer holds it; whether its sealed part stayed shut (a public
     /// object while nobody is logged in in this process).
-    fn load_token_object(&self, slot: u64, uid: &str) -> Result<Option<(Object, bool)>> {
+    fn load_token_object(&self, slot: u64, uid: &str, open: Open<'_>) -> Result<Option<(Object, bool)>> {
         let (user_key, any_key) = {
             let s = self.state();
             (s.user_key(slot), s.any_key(slot))
@@ -132,7 +147,7 @@ impl Hsm {
         } else {
             stored
         };
-        let obj = self.open_stored(&t.uid, stored, any_key.as_ref())?;
+        let obj = self.open_stored_as(&t.uid, stored, any_key.as_ref(), open)?;
         Ok(Some((obj, locked)))
     }
 
@@ -142,16 +157,34 @@ impl Hsm {
         stored: StoredObject,
         key: Option<&token::TokenKey>,
     ) -> Result<Object> {
-        let attrs: BTreeMap<AttrType, Vec<u8>> = stored.attrs.into_iter().collect();
-        let secrets = match (&stored.sealed, key) {
-            (None, _) => BTreeMap::new(),
-            (Some(blob), Some(k)) => token::unseal(k, token_uid, &stored.uid, blob)?,
-            (Some(_), None) => {
-                log::error!("object {} has a sealed part but nobody is logged in", stored.uid);
-                return Err(Error::UserNotLoggedIn);
-            }
+        self.open_stored_as(token_uid, stored, key, Open::All)
+    }
+
+    /// The object a stored row holds. Its sealed part is opened (one AES-GCM decryption) only
+    /// when `open` needs it: a read of attributes that are all in the clear part — every KMIP
+    /// request's view of its object, each object a Locate looks at, most C_GetAttributeValue
+    /// calls — leaves it shut.
+    fn open_stored_as(
+        &self,
+        token_uid: &str,
+        stored: StoredObject,
+        key: Option<&token::TokenKey>,
+        open: Open<'_>,
+    ) -> Result<Object> {
+        let plain = Object::from_parts(stored.attrs.into_iter().collect(), BTreeMap::new());
+        let Some(blob) = &stored.sealed else {
+            return Ok(plain);
         };
-        Ok(Object::from_parts(attrs, secrets))
+        if let Open::For(types) = open {
+            if !types.iter().any(|ty| plain.is_sealed_type(*ty)) {
+                return Ok(plain);
+            }
+        }
+        let Some(k) = key else {
+            log::error!("object {} has a sealed part but nobody is logged in", stored.uid);
+            return Err(Error::UserNotLoggedIn);
+        };
+        Ok(plain.with_sealed(token::unseal(k, token_uid, &stored.uid, blob)?))
     }
 
     /// Stores a new object for a session on `slot` and returns its handle.
@@ -433,7 +466,7 @@ impl Hsm {
     /// `C_GetAttributeValue`: one answer per requested type.
     pub fn get_attributes(&self, h: u64, object: u64, types: &[AttrType]) -> Result<Vec<AttrValue>> {
         let (_, slot, _) = self.session(h)?;
-        let loaded = self.load(slot, object)?;
+        let loaded = self.load_as(slot, object, Open::For(types))?;
         Ok(attribute_values(&loaded.obj, loaded.locked, types))
     }
 
@@ -444,7 +477,7 @@ impl Hsm {
     pub fn token_object_attributes(&self, h: u64, uid: &str, types: &[AttrType]) -> Result<Vec<AttrValue>> {
         let (_, slot, _) = self.session(h)?;
         let (obj, locked) = self
-            .load_token_object(slot, uid)?
+            .load_token_object(slot, uid, Open::For(types))?
             .ok_or(Error::ObjectHandleInvalid)?;
         Ok(attribute_values(&obj, locked, types))
     }

@@ -70,6 +70,14 @@ impl Object {
         Object { attrs, secrets }
     }
 
+    /// This object (read without its sealed part) with its sealed part `secrets`.
+    pub fn with_sealed(self, secrets: BTreeMap<AttrType, Zeroizing<Vec<u8>>>) -> Self {
+        Object {
+            attrs: self.attrs,
+            secrets,
+        }
+    }
+
     /// Whether attribute `ty` of this object is kept in the sealed part.
     ///
     /// Key material always is; the value of a private data object is too, so that what an
