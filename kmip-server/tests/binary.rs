@@ -41,8 +41,21 @@ impl Machine {
     }
 
     fn command(&self) -> Command {
+        self.command_of(Command::new(env!("CARGO_BIN_EXE_kmip-server")))
+    }
+
+    /// The program started from a shell whose soft limit on open files is `soft` first.
+    fn command_with_open_file_limit(&self, soft: u64) -> Command {
+        let mut sh = Command::new("sh");
+        sh.arg("-c")
+            .arg(format!("ulimit -Sn {soft} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_kmip-server"));
+        self.command_of(sh)
+    }
+
+    /// `cmd` with this machine's environment and the listening address.
+    fn command_of(&self, mut cmd: Command) -> Command {
         let home = self.home();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kmip-server"));
         cmd.args(["--listen", "127.0.0.1:0"])
             .env_remove("SOFTHSM_RS_CONF")
             .env_remove("SOFTHSM2_CONF")
@@ -67,7 +80,11 @@ struct Running {
 
 impl Running {
     fn start(m: &Machine) -> Running {
-        let mut child = m.command().spawn().expect("kmip-server starts");
+        Running::spawn(m.command())
+    }
+
+    fn spawn(mut cmd: Command) -> Running {
+        let mut child = cmd.spawn().expect("kmip-server starts");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -303,4 +320,34 @@ fn a_sigterm_right_after_listening_on_stops_the_server_cleanly() {
         let (status, _) = r.terminate();
         assert!(status.success(), "round {round}: {status:?}");
     }
+}
+
+/// The soft and hard "Max open files" of process `pid`, from `/proc/<pid>/limits`.
+fn open_file_limits(pid: &str) -> (u64, u64) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("/proc limits");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("a Max open files line");
+    let mut n = line["Max open files".len()..].split_whitespace().map(|v| {
+        if v == "unlimited" {
+            u64::MAX
+        } else {
+            v.parse().expect("a number")
+        }
+    });
+    (n.next().expect("soft"), n.next().expect("hard"))
+}
+
+/// Started at a soft limit of 256 open files, the server raises it to what the default
+/// `kmip.max_connections` (1,024) needs plus its own reserve (64), or to the hard limit.
+#[test]
+fn the_server_raises_its_open_file_limit_for_max_connections() {
+    let (_, hard) = open_file_limits("self");
+    let m = Machine::new();
+    let r = Running::spawn(m.command_with_open_file_limit(256));
+    let (soft, _) = open_file_limits(&r.child.id().to_string());
+    assert_eq!(soft, hard.min(1024 + 64), "soft limit after start (hard {hard})");
+    let (status, _) = r.terminate();
+    assert!(status.success(), "{status:?}");
 }
